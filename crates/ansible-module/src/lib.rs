@@ -1,0 +1,1 @@
+//! Ansible module protocol (being written).

@@ -1,0 +1,2 @@
+//! Password hashing as PostgreSQL and Pgpool-II store it.
+#![deny(missing_docs)]

@@ -1,0 +1,17 @@
+//! Lossless parsers and editors for the configuration files of a PostgreSQL HA cluster.
+//!
+//! Every parser keeps each input line as it was, so writing an unedited file gives back
+//! the same bytes; an edit rewrites only the lines it must. A line that cannot be parsed is
+//! kept verbatim and reported, never dropped.
+#![deny(missing_docs)]
+
+pub mod kv;
+pub mod postgresql;
+pub mod pg_params;
+pub mod pgpool;
+pub mod repmgr;
+
+pub mod hba;
+pub mod pgpass;
+pub mod pool_passwd;
+pub mod pcp;

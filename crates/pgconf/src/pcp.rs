@@ -1,0 +1,1 @@
+//! (helper B: line formats) pcp

@@ -1,0 +1,1 @@
+//! (helper A: key = value formats) repmgr
