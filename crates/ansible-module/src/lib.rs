@@ -1,1 +1,192 @@
-//! Ansible module protocol (being written).
+//! Ansible's module protocol for binary modules.
+//!
+//! Ansible runs a binary module as `<binary> <args-file>`; the file holds one JSON object of
+//! the task's parameters plus `_ansible_*` keys. A module prints exactly one JSON object. This
+//! crate does everything around the module's own logic: typed parameters with Ansible's
+//! conversions and wording, check and diff mode, `no_log` scrubbing, a panic hook that still
+//! prints JSON, and atomic file writes with backups, modes and owners.
+//!
+//! ```no_run
+//! use ansible_module::{Module, Response, Error, Spec};
+//! #[derive(serde::Deserialize)]
+//! struct Params { name: String }
+//! impl Spec for Params {}
+//! fn run(m: &mut Module, p: Params) -> Result<Response, Error> {
+//!     Ok(Response::new(false).msg(format!("hello {}", p.name)))
+//! }
+//! fn main() { ansible_module::main("hello", run) }
+//! ```
+#![deny(missing_docs)]
+
+pub mod de;
+pub mod file;
+pub mod params;
+mod response;
+pub mod scrub;
+
+pub use file::{FileParams, ManagedFile};
+pub use params::{ParamInfo, Params, Spec};
+pub use response::{Diff, Error, Response};
+
+use serde_json::{Map, Value};
+use std::io::Write;
+use std::sync::Mutex;
+
+/// The running module: mode flags from Ansible and what it collects for the result.
+#[derive(Debug, Default)]
+pub struct Module {
+    /// The module's name, for messages.
+    pub name: &'static str,
+    /// `--check`: change nothing, report what would change.
+    pub check_mode: bool,
+    /// `--diff`: return `diff`.
+    pub diff: bool,
+    /// `-v` count.
+    pub verbosity: u8,
+    warnings: Vec<String>,
+}
+
+impl Module {
+    /// Adds a warning to the result.
+    pub fn warn(&mut self, msg: impl Into<String>) {
+        self.warnings.push(msg.into());
+    }
+
+    /// The warnings so far.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+/// Secrets known so far, for the panic hook (which has nothing else to go on).
+static SECRETS: Mutex<(Vec<String>, Vec<&'static str>)> = Mutex::new((Vec::new(), Vec::new()));
+
+/// Runs a module: reads argv[1], checks and parses the parameters, calls `run`, prints the
+/// result and exits (0, or 1 when failed). Never returns.
+pub fn main<P: Params>(name: &'static str, run: impl FnOnce(&mut Module, P) -> Result<Response, Error>) -> ! {
+    install_panic_hook(name);
+    let args = std::env::args().nth(1);
+    if args.as_deref() == Some("--describe") {
+        // Lets the docs test compare the binary's parameters with its documentation.
+        let mut spec = Vec::new();
+        P::describe(&mut spec);
+        println!("{}", serde_json::to_string(&spec).unwrap_or_default());
+        std::process::exit(0);
+    }
+    let mut module = Module {
+        name,
+        ..Default::default()
+    };
+    let outcome = load(name, args.as_deref(), &mut module).and_then(|(p, raw)| {
+        let result = run(&mut module, p);
+        result.map(|r| (r, raw))
+    });
+    let mut out = Map::new();
+    let failed = match outcome {
+        Ok((resp, raw)) => {
+            out.insert("changed".into(), Value::Bool(resp.changed));
+            if let Some(msg) = resp.msg {
+                out.insert("msg".into(), Value::String(msg));
+            }
+            if module.diff && !resp.diffs.is_empty() {
+                let diffs: Vec<Value> = resp.diffs.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
+                let diff = if diffs.len() == 1 {
+                    diffs.into_iter().next().unwrap_or(Value::Null)
+                } else {
+                    Value::Array(diffs)
+                };
+                out.insert("diff".into(), diff);
+            }
+            for (k, v) in resp.extra {
+                out.insert(k, v);
+            }
+            out.insert("invocation".into(), serde_json::json!({ "module_args": raw }));
+            false
+        }
+        Err(e) => {
+            out.insert("failed".into(), Value::Bool(true));
+            out.insert("msg".into(), Value::String(e.msg));
+            for (k, v) in e.extra {
+                out.insert(k, v);
+            }
+            true
+        }
+    };
+    if !module.warnings.is_empty() {
+        out.insert("warnings".into(), Value::from(module.warnings.clone()));
+    }
+    emit(Value::Object(out));
+    std::process::exit(if failed { 1 } else { 0 })
+}
+
+type Loaded<P> = (P, Value);
+
+fn load<P: Params>(name: &str, path: Option<&str>, module: &mut Module) -> Result<Loaded<P>, Error> {
+    let path = path.ok_or_else(|| fail!("{name}: expected the path of an Ansible args file as the first argument"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| fail!("cannot read the args file {path}: {e}"))?;
+    let all: Value = serde_json::from_str(&text).map_err(|e| fail!("the args file {path} is not JSON: {e}"))?;
+    let Value::Object(all) = all else {
+        return Err(fail!("the args file {path} must hold a JSON object"));
+    };
+    let mut user = Map::new();
+    for (k, v) in all {
+        match k.as_str() {
+            "_ansible_check_mode" => module.check_mode = de::from_value(&v).unwrap_or(false),
+            "_ansible_diff" => module.diff = de::from_value(&v).unwrap_or(false),
+            "_ansible_verbosity" => module.verbosity = de::from_value(&v).unwrap_or(0),
+            k if k.starts_with("_ansible_") => {}
+            _ => {
+                user.insert(k, v);
+            }
+        }
+    }
+    let mut spec = Vec::new();
+    P::describe(&mut spec);
+    let mut no_log = Vec::new();
+    P::no_log(&mut no_log);
+    {
+        let mut secrets = Vec::new();
+        scrub::collect_secrets(&Value::Object(user.clone()), &no_log, &mut secrets);
+        if let Ok(mut g) = SECRETS.lock() {
+            *g = (secrets, no_log.clone());
+        }
+    }
+    params::check_names(name, &mut user, &spec).map_err(Error::new)?;
+    let raw = Value::Object(user);
+    let p = P::parse(&raw).map_err(|e| Error::new(e.to_string()))?;
+    Ok((p, raw))
+}
+
+/// Prints the result with every secret scrubbed.
+fn emit(mut out: Value) {
+    if let Ok(g) = SECRETS.lock() {
+        scrub::scrub(&mut out, &g.0, &g.1);
+    }
+    let text = serde_json::to_string(&out).unwrap_or_else(|_| r#"{"failed": true, "msg": "result not serialisable"}"#.to_string());
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}");
+    let _ = stdout.flush();
+}
+
+fn install_panic_hook(name: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        // Mutex may be poisoned or held by the panicking thread; try_lock avoids a deadlock.
+        let mut out = serde_json::json!({ "failed": true, "msg": format!("{name}: internal error: {what}{at}") });
+        if let Ok(g) = SECRETS.try_lock() {
+            scrub::scrub(&mut out, &g.0, &g.1);
+        }
+        println!("{out}");
+        let _ = std::io::stdout().flush();
+        std::process::exit(1);
+    }));
+}

@@ -1,0 +1,426 @@
+//! Files a module manages: read once, compared, diffed, and written atomically with the
+//! owner, group and mode asked for; a backup when asked; nothing touched when nothing changes.
+
+use crate::{fail, Diff, Error, Module, Response, Spec};
+use serde::Deserialize;
+use serde_json::Value;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The parameters every file module takes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileParams {
+    /// The file to manage.
+    pub path: PathBuf,
+    /// Create the file when missing (default decided by the module).
+    pub create: Option<bool>,
+    /// Keep a timestamped copy of the old file before changing it.
+    #[serde(default)]
+    pub backup: bool,
+    /// Octal mode as a string (`'0600'`) or the number YAML makes of `0600`.
+    pub mode: Option<Value>,
+    /// Owner name or uid.
+    pub owner: Option<String>,
+    /// Group name or gid.
+    pub group: Option<String>,
+}
+
+impl Spec for FileParams {
+    const ALIASES: &'static [(&'static str, &'static str)] = &[("dest", "path")];
+}
+
+/// Module-specific defaults for a managed file.
+#[derive(Debug, Clone, Copy)]
+pub struct FileDefaults {
+    /// Whether a missing file is created when the task does not say.
+    pub create: bool,
+    /// Mode of a newly created file when the task does not say.
+    pub mode: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Attrs {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+}
+
+/// A file read at the start of a module run.
+#[derive(Debug)]
+pub struct ManagedFile {
+    /// The path as given.
+    pub path: PathBuf,
+    /// Where writes go: the path with symlinks resolved.
+    target: PathBuf,
+    original: Option<String>,
+    current: Option<Attrs>,
+    wanted_mode: Option<u32>,
+    wanted_uid: Option<u32>,
+    wanted_gid: Option<u32>,
+    backup: bool,
+    default_mode: u32,
+}
+
+impl ManagedFile {
+    /// Reads the file named by `params`. A missing file is an error unless creation is allowed.
+    pub fn open(params: &FileParams, defaults: FileDefaults) -> Result<ManagedFile, Error> {
+        let path = params.path.clone();
+        if path.as_os_str().is_empty() {
+            return Err(fail!("path must not be empty"));
+        }
+        let target = resolve_symlinks(&path).map_err(|e| fail!("cannot resolve {}: {e}", path.display()))?;
+        let wanted_mode = params.mode.as_ref().map(parse_mode).transpose()?;
+        let wanted_uid = params.owner.as_deref().map(lookup_user).transpose()?;
+        let wanted_gid = params.group.as_deref().map(lookup_group).transpose()?;
+        let (original, current) = match fs::metadata(&target) {
+            Ok(meta) if meta.is_dir() => return Err(fail!("{} is a directory, not a file", path.display())),
+            Ok(meta) => {
+                let bytes = fs::read(&target).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    fail!(
+                        "{} is not UTF-8 text (invalid byte at offset {})",
+                        path.display(),
+                        e.utf8_error().valid_up_to()
+                    )
+                })?;
+                (
+                    Some(text),
+                    Some(Attrs {
+                        mode: meta.mode() & 0o7777,
+                        uid: meta.uid(),
+                        gid: meta.gid(),
+                    }),
+                )
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if !params.create.unwrap_or(defaults.create) {
+                    return Err(fail!("{} does not exist; set create: true to create it", path.display()));
+                }
+                let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                if !parent.is_dir() {
+                    return Err(fail!("the directory {} of {} does not exist", parent.display(), path.display()));
+                }
+                (None, None)
+            }
+            Err(e) => return Err(fail!("cannot read {}: {e}", path.display())),
+        };
+        Ok(ManagedFile {
+            path,
+            target,
+            original,
+            current,
+            wanted_mode,
+            wanted_uid,
+            wanted_gid,
+            backup: params.backup,
+            default_mode: defaults.mode,
+        })
+    }
+
+    /// Whether the file existed.
+    pub fn exists(&self) -> bool {
+        self.original.is_some()
+    }
+
+    /// The text read (empty for a file that does not exist yet).
+    pub fn content(&self) -> &str {
+        self.original.as_deref().unwrap_or("")
+    }
+
+    /// Writes `new` if it differs (or the attributes do), honouring check and diff mode.
+    /// Returns whether anything changed. Sets `backup_file` when a backup was made.
+    pub fn save(&self, module: &Module, new: &str, resp: &mut Response) -> Result<bool, Error> {
+        self.save_masked(module, new, resp, |s| s.to_string())
+    }
+
+    /// Like [`save`](Self::save), with `mask` applied to both sides of the diff: files that
+    /// hold secrets are diffed with the secrets replaced.
+    pub fn save_masked(&self, module: &Module, new: &str, resp: &mut Response, mask: impl Fn(&str) -> String) -> Result<bool, Error> {
+        let content_changed = self.original.as_deref() != Some(new);
+        let wanted = self.wanted_attrs();
+        let attrs_changed = match &self.current {
+            Some(cur) => *cur != wanted,
+            None => false,
+        };
+        let path = self.path.display().to_string();
+        if content_changed && module.diff {
+            resp.diff(Diff::file(&path, mask(self.content()), mask(new)));
+        }
+        if attrs_changed && module.diff {
+            if let Some(cur) = &self.current {
+                resp.diff(Diff {
+                    before: cur.describe(),
+                    after: wanted.describe(),
+                    before_header: Some(format!("{path} (attributes)")),
+                    after_header: Some(format!("{path} (attributes)")),
+                });
+            }
+        }
+        if !(content_changed || attrs_changed) {
+            return Ok(false);
+        }
+        if module.check_mode {
+            return Ok(true);
+        }
+        if content_changed {
+            if self.backup && self.original.is_some() {
+                let backup = backup_file(&self.target).map_err(|e| fail!("cannot back up {path}: {e}"))?;
+                resp.set("backup_file", backup.display().to_string());
+            }
+            write_atomic(&self.target, new.as_bytes(), wanted.mode, Some(wanted.uid), Some(wanted.gid))
+                .map_err(|e| fail!("cannot write {path}: {e}"))?;
+        } else {
+            set_attrs(&self.target, &wanted).map_err(|e| fail!("cannot set the attributes of {path}: {e}"))?;
+        }
+        Ok(true)
+    }
+
+    fn wanted_attrs(&self) -> Attrs {
+        let cur = self.current.clone().unwrap_or(Attrs {
+            mode: self.default_mode,
+            uid: nix::unistd::geteuid().as_raw(),
+            gid: nix::unistd::getegid().as_raw(),
+        });
+        Attrs {
+            mode: self.wanted_mode.unwrap_or(cur.mode),
+            uid: self.wanted_uid.unwrap_or(cur.uid),
+            gid: self.wanted_gid.unwrap_or(cur.gid),
+        }
+    }
+}
+
+impl Attrs {
+    fn describe(&self) -> String {
+        format!("mode: {:04o}\nowner: {}\ngroup: {}\n", self.mode, self.uid, self.gid)
+    }
+}
+
+/// Follows symlinks (also dangling ones) so a write replaces the target, not the link.
+fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = fs::read_link(&p)?;
+                p = if link.is_absolute() {
+                    link
+                } else {
+                    p.parent().unwrap_or(Path::new(".")).join(link)
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Ansible's modes: a number is the mode itself (YAML `0600` is 384), a string is octal.
+fn parse_mode(v: &Value) -> Result<u32, Error> {
+    let mode = match v {
+        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Value::String(s) => u32::from_str_radix(s.trim().trim_start_matches("0o"), 8).ok(),
+        _ => None,
+    };
+    match mode {
+        Some(m) if m <= 0o7777 => Ok(m),
+        _ => Err(fail!(
+            "mode must be an octal number such as '0600' (symbolic modes are not supported), got: {v}"
+        )),
+    }
+}
+
+fn lookup_user(name: &str) -> Result<u32, Error> {
+    if let Ok(uid) = name.parse::<u32>() {
+        return Ok(uid);
+    }
+    match nix::unistd::User::from_name(name) {
+        Ok(Some(u)) => Ok(u.uid.as_raw()),
+        _ => Err(fail!("owner '{name}' is not a user on this host")),
+    }
+}
+
+fn lookup_group(name: &str) -> Result<u32, Error> {
+    if let Ok(gid) = name.parse::<u32>() {
+        return Ok(gid);
+    }
+    match nix::unistd::Group::from_name(name) {
+        Ok(Some(g)) => Ok(g.gid.as_raw()),
+        _ => Err(fail!("group '{name}' is not a group on this host")),
+    }
+}
+
+fn set_attrs(path: &Path, a: &Attrs) -> io::Result<()> {
+    std::os::unix::fs::chown(path, Some(a.uid), Some(a.gid))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(a.mode))
+}
+
+/// Writes `data` to `path` atomically: a temporary file in the same directory, fsync, then
+/// rename over the old file, then fsync of the directory. Readers see the old or the new
+/// file, never a half-written one.
+pub fn write_atomic(path: &Path, data: &[u8], mode: u32, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| io::Error::other("no file name"))?.to_string_lossy();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(data)?;
+        std::os::unix::fs::fchown(&f, uid, gid)?;
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Copies `path` to `path.<pid>.<UTC timestamp>~` as Ansible's `backup_local` names it.
+pub fn backup_file(path: &Path) -> io::Result<PathBuf> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let dest = PathBuf::from(format!("{}.{}.{}~", path.display(), std::process::id(), utc_stamp(secs)));
+    let meta = fs::metadata(path)?;
+    fs::copy(path, &dest)?;
+    std::os::unix::fs::chown(&dest, Some(meta.uid()), Some(meta.gid()))?;
+    Ok(dest)
+}
+
+/// `YYYY-MM-DD@HH:MM:SS` in UTC, without a date library.
+fn utc_stamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}@{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(path: &Path) -> FileParams {
+        FileParams {
+            path: path.to_path_buf(),
+            create: None,
+            backup: false,
+            mode: None,
+            owner: None,
+            group: None,
+        }
+    }
+
+    const DEF: FileDefaults = FileDefaults {
+        create: false,
+        mode: 0o600,
+    };
+
+    #[test]
+    fn stamp_is_civil_utc() {
+        assert_eq!(utc_stamp(0), "1970-01-01@00:00:00");
+        assert_eq!(utc_stamp(1_795_434_600), "2026-11-23@11:50:00");
+    }
+
+    #[test]
+    fn missing_file_needs_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.conf");
+        let err = ManagedFile::open(&params(&p), DEF).unwrap_err();
+        assert!(err.msg.contains("does not exist; set create: true"), "{}", err.msg);
+        let mut fp = params(&p);
+        fp.create = Some(true);
+        let f = ManagedFile::open(&fp, DEF).unwrap();
+        assert!(!f.exists());
+    }
+
+    #[test]
+    fn save_writes_atomically_keeps_mode_and_backs_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hba.conf");
+        fs::write(&p, "old\n").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        let mut fp = params(&p);
+        fp.backup = true;
+        let f = ManagedFile::open(&fp, DEF).unwrap();
+        let m = Module {
+            diff: true,
+            ..Default::default()
+        };
+        let mut r = Response::new(false);
+        assert!(f.save(&m, "new\n", &mut r).unwrap());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new\n");
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o7777, 0o640);
+        let backup = r.extra["backup_file"].as_str().unwrap().to_string();
+        assert_eq!(fs::read_to_string(backup).unwrap(), "old\n");
+        assert_eq!(r.diffs[0].before, "old\n");
+        // Nothing left behind but the file and its backup.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn check_mode_touches_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        fs::write(&p, "a").unwrap();
+        let f = ManagedFile::open(&params(&p), DEF).unwrap();
+        let m = Module {
+            check_mode: true,
+            ..Default::default()
+        };
+        assert!(f.save(&m, "b", &mut Response::new(false)).unwrap());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "a");
+        assert!(!f.save(&m, "a", &mut Response::new(false)).unwrap());
+    }
+
+    #[test]
+    fn writes_through_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.conf");
+        let link = dir.path().join("link.conf");
+        fs::write(&real, "a\n").unwrap();
+        std::os::unix::fs::symlink("real.conf", &link).unwrap();
+        let f = ManagedFile::open(&params(&link), DEF).unwrap();
+        f.save(&Module::default(), "b\n", &mut Response::new(false)).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&real).unwrap(), "b\n");
+    }
+
+    #[test]
+    fn mode_change_alone_is_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        fs::write(&p, "a").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        let mut fp = params(&p);
+        fp.mode = Some(Value::String("0600".into()));
+        let f = ManagedFile::open(&fp, DEF).unwrap();
+        assert!(f.save(&Module::default(), "a", &mut Response::new(false)).unwrap());
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o7777, 0o600);
+        let f = ManagedFile::open(&fp, DEF).unwrap();
+        assert!(!f.save(&Module::default(), "a", &mut Response::new(false)).unwrap());
+    }
+
+    #[test]
+    fn modes_parse_like_ansible() {
+        assert_eq!(parse_mode(&Value::from(384)).unwrap(), 0o600);
+        assert_eq!(parse_mode(&Value::from("0640")).unwrap(), 0o640);
+        assert!(parse_mode(&Value::from("u=rw")).is_err());
+    }
+}

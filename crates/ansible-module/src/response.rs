@@ -1,0 +1,117 @@
+//! What a module prints: one JSON object with `changed`, `msg`, `diff`, `warnings` and
+//! module-specific keys.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One `diff` entry as Ansible's callback plugins show it.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Diff {
+    /// Text before the change.
+    pub before: String,
+    /// Text after the change.
+    pub after: String,
+    /// Header for `before` (usually the path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_header: Option<String>,
+    /// Header for `after`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_header: Option<String>,
+}
+
+impl Diff {
+    /// A diff of a file's text; both headers are the path.
+    pub fn file(path: &str, before: impl Into<String>, after: impl Into<String>) -> Diff {
+        Diff {
+            before: before.into(),
+            after: after.into(),
+            before_header: Some(format!("{path} (content)")),
+            after_header: Some(format!("{path} (content)")),
+        }
+    }
+}
+
+/// A successful result.
+#[derive(Debug, Default)]
+pub struct Response {
+    /// Whether something changed (or would, in check mode).
+    pub changed: bool,
+    /// A sentence for people.
+    pub msg: Option<String>,
+    /// Diffs, shown with `--diff`.
+    pub diffs: Vec<Diff>,
+    /// Module-specific keys.
+    pub extra: Map<String, Value>,
+}
+
+impl Response {
+    /// A result that reports `changed`.
+    pub fn new(changed: bool) -> Response {
+        Response {
+            changed,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `msg`.
+    pub fn msg(mut self, msg: impl Into<String>) -> Self {
+        self.msg = Some(msg.into());
+        self
+    }
+
+    /// Adds a module-specific key.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        self.set(key, value);
+        self
+    }
+
+    /// Adds a module-specific key in place.
+    pub fn set(&mut self, key: &str, value: impl Serialize) {
+        self.extra
+            .insert(key.to_string(), serde_json::to_value(value).unwrap_or(Value::Null));
+    }
+
+    /// Adds a diff entry.
+    pub fn diff(&mut self, diff: Diff) {
+        self.diffs.push(diff);
+    }
+}
+
+/// A failed result: `failed: true`, a message a person can act on, and optional details.
+#[derive(Debug)]
+pub struct Error {
+    /// What went wrong.
+    pub msg: String,
+    /// Extra keys (e.g. `stderr`, `rc`, `line`).
+    pub extra: Map<String, Value>,
+}
+
+impl Error {
+    /// A failure with a message.
+    pub fn new(msg: impl Into<String>) -> Error {
+        Error {
+            msg: msg.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Adds a detail key to the failure.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        self.extra
+            .insert(key.to_string(), serde_json::to_value(value).unwrap_or(Value::Null));
+        self
+    }
+}
+
+// `Error` deliberately implements no `Display`, so any displayable error converts with `?`.
+impl<E: std::fmt::Display> From<E> for Error {
+    fn from(e: E) -> Error {
+        Error::new(e.to_string())
+    }
+}
+
+/// Fails the module with a formatted message: `return Err(fail!("no such file {}", p))`.
+#[macro_export]
+macro_rules! fail {
+    ($($arg:tt)*) => { $crate::Error::new(format!($($arg)*)) };
+}
