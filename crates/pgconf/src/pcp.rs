@@ -1,1 +1,274 @@
-//! (helper B: line formats) pcp
+//! Pgpool-II's `pcp.conf`: one `user:md5hex(password)` line per PCP user.
+//!
+//! Pgpool-II 4.3 (`user_authenticate` in `pcp_worker.c`) skips lines that are empty or start
+//! with `#`; in every other line it reads the user name up to the first `:` (no escapes; at
+//! most 128 bytes) and the hash up to the end of the line, `\r` included. A line with no `:`
+//! makes PCP authentication fail for everyone listed after it, so such lines are reported.
+
+use std::fmt;
+
+use crate::pgpass::lines;
+pub use crate::pgpass::{Change, Issue};
+
+/// The longest user name or hash Pgpool-II reads from pcp.conf (`MAX_USER_PASSWD_LEN`).
+pub const MAX_FIELD_LEN: usize = 128;
+
+/// What is wrong with a pcp.conf line or a new entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PcpError {
+    /// The line has no `:` (Pgpool-II then fails every PCP login it reads past this line).
+    #[error("no ':' between user name and password hash")]
+    NoSeparator,
+    /// The user name is empty.
+    #[error("the user name is empty")]
+    EmptyUser,
+    /// The user name holds a character pcp.conf cannot store (`:` or a line break), or starts
+    /// with `#`.
+    #[error("the user name cannot hold ':' or line breaks, nor start with '#'")]
+    BadUser,
+    /// A user name or hash longer than Pgpool-II reads.
+    #[error("the {0} is longer than {MAX_FIELD_LEN} bytes")]
+    TooLong(&'static str),
+    /// The stored value is not 32 lower-case hex digits (the md5 of the password), so no
+    /// password can match it.
+    #[error("the password hash is not 32 lower-case hex digits (md5 of the password)")]
+    NotMd5,
+    /// The line ends with `\r\n`: Pgpool-II reads the `\r` as part of the hash.
+    #[error("the line ends with CR LF; Pgpool-II reads the CR as part of the hash")]
+    CarriageReturn,
+}
+
+/// One pcp.conf entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PcpEntry {
+    /// The PCP user name.
+    pub user: String,
+    /// The stored hash: md5hex of the password (what `pg_md5 PASSWORD` prints).
+    pub hash: String,
+}
+
+impl PcpEntry {
+    /// Whether the hash is 32 lower-case hex digits, the only form Pgpool-II can match.
+    pub fn is_md5(&self) -> bool {
+        is_md5_hex(&self.hash)
+    }
+}
+
+fn is_md5_hex(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Blank,
+    Comment,
+    Entry(PcpEntry),
+    Invalid(PcpError),
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    raw: String,
+    kind: Kind,
+}
+
+/// A pcp.conf file, kept line for line.
+#[derive(Debug, Clone, Default)]
+pub struct PcpConf {
+    lines: Vec<Line>,
+}
+
+impl PcpConf {
+    /// Reads a pcp.conf file. Never fails: unreadable lines are kept and reported by
+    /// [`PcpConf::issues`].
+    pub fn parse(text: &str) -> Self {
+        let lines = lines::split(text)
+            .into_iter()
+            .map(|raw| Line { kind: classify(&raw), raw })
+            .collect();
+        PcpConf { lines }
+    }
+
+    /// The entries with their 1-based line numbers, in file order.
+    pub fn entries(&self) -> impl Iterator<Item = (usize, &PcpEntry)> {
+        self.lines.iter().enumerate().filter_map(|(i, l)| match &l.kind {
+            Kind::Entry(e) => Some((i + 1, e)),
+            _ => None,
+        })
+    }
+
+    /// The entry Pgpool-II uses for `user` (the first one).
+    pub fn get(&self, user: &str) -> Option<&PcpEntry> {
+        self.entries().map(|(_, e)| e).find(|e| e.user == user)
+    }
+
+    /// Lines Pgpool-II cannot use as intended.
+    pub fn issues(&self) -> Vec<Issue<PcpError>> {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let error = match &l.kind {
+                    Kind::Invalid(e) => e.clone(),
+                    Kind::Entry(e) => {
+                        if l.raw.ends_with("\r\n") {
+                            PcpError::CarriageReturn
+                        } else if e.hash.len() > MAX_FIELD_LEN {
+                            PcpError::TooLong("password hash")
+                        } else if !e.is_md5() {
+                            PcpError::NotMd5
+                        } else {
+                            return None;
+                        }
+                    }
+                    _ => return None,
+                };
+                Some(Issue { line: i + 1, error })
+            })
+            .collect()
+    }
+
+    /// Sets `user`'s hash (md5hex of the password; upper-case hex is written in lower case),
+    /// rewriting the user's first line in place or appending a line.
+    pub fn upsert(&mut self, user: &str, hash: &str) -> Result<Change, PcpError> {
+        if user.is_empty() {
+            return Err(PcpError::EmptyUser);
+        }
+        if user.contains([':', '\n', '\r']) || user.starts_with('#') {
+            return Err(PcpError::BadUser);
+        }
+        if user.len() > MAX_FIELD_LEN {
+            return Err(PcpError::TooLong("user name"));
+        }
+        let hash = hash.to_ascii_lowercase();
+        if !is_md5_hex(&hash) {
+            return Err(PcpError::NotMd5);
+        }
+        let body = format!("{user}:{hash}");
+        if let Some(index) = self.index_of(user) {
+            let line = &self.lines[index];
+            if lines::body(&line.raw) == body {
+                return Ok(Change::Unchanged);
+            }
+            // Rewrite with a plain LF ending: a CR would become part of the hash.
+            let raw = if line.raw.ends_with('\n') { format!("{body}\n") } else { body };
+            self.lines[index] = Line { kind: classify(&raw), raw };
+            return Ok(Change::Updated { line: index + 1 });
+        }
+        let raw = lines::new_line(self.lines.last_mut().map(|l| &mut l.raw), &body, "\n");
+        self.lines.push(Line { kind: classify(&raw), raw });
+        Ok(Change::Added { line: self.lines.len() })
+    }
+
+    /// Removes every entry of `user`.
+    pub fn remove(&mut self, user: &str) -> Change {
+        let mut removed = Vec::new();
+        let mut number = 0;
+        self.lines.retain(|l| {
+            number += 1;
+            let hit = matches!(&l.kind, Kind::Entry(e) if e.user == user);
+            if hit {
+                removed.push(number);
+            }
+            !hit
+        });
+        if removed.is_empty() {
+            Change::Unchanged
+        } else {
+            Change::Removed { lines: removed }
+        }
+    }
+
+    fn index_of(&self, user: &str) -> Option<usize> {
+        self.lines.iter().position(|l| matches!(&l.kind, Kind::Entry(e) if e.user == user))
+    }
+}
+
+impl fmt::Display for PcpConf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for l in &self.lines {
+            f.write_str(&l.raw)?;
+        }
+        Ok(())
+    }
+}
+
+fn classify(raw: &str) -> Kind {
+    let body = lines::body(raw);
+    if body.is_empty() {
+        return Kind::Blank;
+    }
+    if body.starts_with('#') {
+        return Kind::Comment;
+    }
+    let Some((user, hash)) = body.split_once(':') else {
+        return Kind::Invalid(PcpError::NoSeparator);
+    };
+    if user.len() > MAX_FIELD_LEN {
+        return Kind::Invalid(PcpError::TooLong("user name"));
+    }
+    let hash = hash.strip_suffix('\r').unwrap_or(hash);
+    Kind::Entry(PcpEntry {
+        user: user.to_owned(),
+        hash: hash.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH: &str = "e8a48653851e28c69d0506508fb27fc5";
+
+    #[test]
+    fn round_trip_and_issues() {
+        let text = format!("# USERID:MD5PASSWD\n\npcp:{HASH}\n  \nplain:notahash\ncr:{HASH}\r\nlast:{HASH}");
+        let f = PcpConf::parse(&text);
+        assert_eq!(f.to_string(), text);
+        let users: Vec<_> = f.entries().map(|(n, e)| (n, e.user.as_str())).collect();
+        assert_eq!(users, vec![(3, "pcp"), (5, "plain"), (6, "cr"), (7, "last")]);
+        assert_eq!(
+            f.issues(),
+            vec![
+                Issue {
+                    line: 4,
+                    error: PcpError::NoSeparator
+                },
+                Issue {
+                    line: 5,
+                    error: PcpError::NotMd5
+                },
+                Issue {
+                    line: 6,
+                    error: PcpError::CarriageReturn
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn upsert_and_remove() {
+        let mut f = PcpConf::parse("# c\npcp:00000000000000000000000000000000\n");
+        assert_eq!(f.upsert("pcp", &HASH.to_uppercase()), Ok(Change::Updated { line: 2 }));
+        assert_eq!(f.to_string(), format!("# c\npcp:{HASH}\n"));
+        assert_eq!(f.upsert("pcp", HASH), Ok(Change::Unchanged));
+        assert_eq!(f.upsert("admin", HASH), Ok(Change::Added { line: 3 }));
+        assert_eq!(f.to_string(), format!("# c\npcp:{HASH}\nadmin:{HASH}\n"));
+        assert_eq!(f.remove("pcp"), Change::Removed { lines: vec![2] });
+        assert_eq!(f.to_string(), format!("# c\nadmin:{HASH}\n"));
+        assert_eq!(f.upsert("a:b", HASH), Err(PcpError::BadUser));
+        assert_eq!(f.upsert("#a", HASH), Err(PcpError::BadUser));
+        assert_eq!(f.upsert("a", "pw"), Err(PcpError::NotMd5));
+        assert_eq!(f.upsert("", HASH), Err(PcpError::EmptyUser));
+    }
+
+    #[test]
+    fn rewriting_a_crlf_line_drops_the_cr() {
+        let mut f = PcpConf::parse(&format!("pcp:{HASH}\r\n"));
+        let other = "0123456789abcdef0123456789abcdef";
+        assert_eq!(f.upsert("pcp", other), Ok(Change::Updated { line: 1 }));
+        assert_eq!(f.to_string(), format!("pcp:{other}\n"));
+        assert!(f.issues().is_empty());
+    }
+}

@@ -1,1 +1,757 @@
-//! (helper B: line formats) pgpass
+//! `.pgpass` (libpq) and `.pcppass` (Pgpool-II's PCP tools) password files.
+//!
+//! A `.pgpass` line is `host:port:database:user:password`; a `.pcppass` line is
+//! `host:port:user:password`. In every field `\:` is a colon and `\\` a backslash (any
+//! character after a backslash stands for itself). A field that is exactly `*` matches
+//! anything. Lines starting with `#` are comments. Entries are identified by all fields but
+//! the password.
+//!
+//! This module also holds the pieces every line-based format of this crate shares:
+//! [`Change`] (what an edit did) and [`Issue`] (a line that could not be read).
+
+use std::fmt;
+
+/// What an edit did to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum Change {
+    /// Nothing had to change: the file is byte-for-byte the same.
+    Unchanged,
+    /// A line was added; its 1-based line number in the edited file.
+    Added {
+        /// 1-based line number of the new line.
+        line: usize,
+    },
+    /// An existing line was rewritten in place; its 1-based line number.
+    Updated {
+        /// 1-based line number of the rewritten line.
+        line: usize,
+    },
+    /// Lines were removed; their 1-based line numbers in the file before the edit.
+    Removed {
+        /// 1-based line numbers (before the edit) of the removed lines.
+        lines: Vec<usize>,
+    },
+}
+
+impl Change {
+    /// Whether the file changed.
+    pub fn is_changed(&self) -> bool {
+        !matches!(self, Change::Unchanged)
+    }
+}
+
+/// A line that could not be read: it is kept as it is and reported with its 1-based number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue<E> {
+    /// 1-based line number (of the first physical line, for continued lines).
+    pub line: usize,
+    /// What is wrong with it.
+    pub error: E,
+}
+
+impl<E: fmt::Display> fmt::Display for Issue<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.error)
+    }
+}
+
+/// Line handling shared by the line-based formats of this crate.
+pub(crate) mod lines {
+    /// Splits `text` into physical lines, each keeping its `\n` (the last one may have none).
+    /// Joining the pieces gives `text` back.
+    pub(crate) fn split(text: &str) -> Vec<String> {
+        text.split_inclusive('\n').map(str::to_owned).collect()
+    }
+
+    /// A line without its `\n` terminator (a `\r` before it stays).
+    pub(crate) fn body(raw: &str) -> &str {
+        raw.strip_suffix('\n').unwrap_or(raw)
+    }
+
+    /// A line without trailing `\r` and `\n` characters.
+    pub(crate) fn strip_crlf(raw: &str) -> &str {
+        raw.trim_end_matches(['\r', '\n'])
+    }
+
+    /// The line ending the file mostly uses: `"\r\n"` if most terminated lines end that way.
+    pub(crate) fn newline<'a>(raws: impl Iterator<Item = &'a str>) -> &'static str {
+        let (mut crlf, mut lf) = (0usize, 0usize);
+        for raw in raws {
+            if raw.ends_with("\r\n") {
+                crlf += 1;
+            } else if raw.ends_with('\n') {
+                lf += 1;
+            }
+        }
+        if crlf > lf {
+            "\r\n"
+        } else {
+            "\n"
+        }
+    }
+
+    /// Makes the raw text of a new line. `last` is the file's current last line when the new
+    /// line goes after it (`None` otherwise, or for an empty file): it gets a line break first
+    /// if it has none, and then the new line has none either, so the file keeps its style.
+    pub(crate) fn new_line(last: Option<&mut String>, body: &str, nl: &str) -> String {
+        match last {
+            Some(last) if !last.ends_with('\n') => {
+                last.push_str(nl);
+                body.to_owned()
+            }
+            _ => format!("{body}{nl}"),
+        }
+    }
+
+    /// The raw text replacing an existing line: the new body with the old line's ending.
+    pub(crate) fn replace(old_raw: &str, body: &str) -> String {
+        let ending = if old_raw.ends_with("\r\n") {
+            "\r\n"
+        } else if old_raw.ends_with('\n') {
+            "\n"
+        } else {
+            ""
+        };
+        format!("{body}{ending}")
+    }
+}
+
+/// Which password file a [`PassFile`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PassFormat {
+    /// libpq's `.pgpass`: `host:port:database:user:password`.
+    PgPass,
+    /// Pgpool-II's `.pcppass`: `host:port:user:password`.
+    PcpPass,
+}
+
+impl PassFormat {
+    fn key_fields(self) -> usize {
+        match self {
+            PassFormat::PgPass => 4,
+            PassFormat::PcpPass => 3,
+        }
+    }
+}
+
+/// What is wrong with a password-file line or entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PassError {
+    /// The line has fewer `:`-separated fields than the format needs.
+    #[error("expected {expected} ':'-separated fields, found {found}")]
+    MissingFields {
+        /// Fields the format needs.
+        expected: usize,
+        /// Fields found.
+        found: usize,
+    },
+    /// A value holds a line break, which the format cannot store.
+    #[error("the {0} holds a line break")]
+    LineBreak(&'static str),
+    /// A `.pgpass` entry without a database, or a `.pcppass` entry with one.
+    #[error("a {format:?} entry {problem}")]
+    WrongShape {
+        /// The file's format.
+        format: PassFormat,
+        /// What does not fit.
+        problem: &'static str,
+    },
+}
+
+/// One entry of a password file. A field value of `*` is the wildcard.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PassEntry {
+    /// Host name, address or socket directory (`*` for any).
+    pub host: String,
+    /// Port (`*` for any).
+    pub port: String,
+    /// Database (`*` for any); `None` in a `.pcppass` entry.
+    pub database: Option<String>,
+    /// User name (`*` for any).
+    pub user: String,
+    /// The password, unescaped.
+    pub password: String,
+}
+
+impl fmt::Debug for PassEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PassEntry")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("database", &self.database)
+            .field("user", &self.user)
+            .field("password", &"<hidden>")
+            .finish()
+    }
+}
+
+impl PassEntry {
+    /// A `.pgpass` entry.
+    pub fn pgpass(host: &str, port: &str, database: &str, user: &str, password: &str) -> Self {
+        PassEntry {
+            host: host.to_owned(),
+            port: port.to_owned(),
+            database: Some(database.to_owned()),
+            user: user.to_owned(),
+            password: password.to_owned(),
+        }
+    }
+
+    /// A `.pcppass` entry.
+    pub fn pcppass(host: &str, port: &str, user: &str, password: &str) -> Self {
+        PassEntry {
+            host: host.to_owned(),
+            port: port.to_owned(),
+            database: None,
+            user: user.to_owned(),
+            password: password.to_owned(),
+        }
+    }
+
+    /// Whether `other` has the same host, port, database and user (the password is ignored).
+    pub fn same_key(&self, other: &PassEntry) -> bool {
+        self.host == other.host && self.port == other.port && self.database == other.database && self.user == other.user
+    }
+
+    fn key_values(&self) -> Vec<&str> {
+        let mut v = vec![self.host.as_str(), self.port.as_str()];
+        if let Some(db) = &self.database {
+            v.push(db);
+        }
+        v.push(&self.user);
+        v
+    }
+
+    fn check(&self, format: PassFormat) -> Result<(), PassError> {
+        match (format, &self.database) {
+            (PassFormat::PgPass, None) => {
+                return Err(PassError::WrongShape {
+                    format,
+                    problem: "needs a database",
+                })
+            }
+            (PassFormat::PcpPass, Some(_)) => {
+                return Err(PassError::WrongShape {
+                    format,
+                    problem: "has no database field",
+                })
+            }
+            _ => {}
+        }
+        let named = [
+            ("host", Some(&self.host)),
+            ("port", Some(&self.port)),
+            ("database", self.database.as_ref()),
+            ("user", Some(&self.user)),
+            ("password", Some(&self.password)),
+        ];
+        for (name, value) in named {
+            if value.is_some_and(|v| v.contains(['\n', '\r'])) {
+                return Err(PassError::LineBreak(name));
+            }
+        }
+        Ok(())
+    }
+
+    /// The line (without line break) for this entry.
+    fn render(&self) -> String {
+        let mut fields: Vec<String> = self
+            .key_values()
+            .into_iter()
+            .map(|v| if v == "*" { "*".to_owned() } else { escape(v) })
+            .collect();
+        // A line starting with '#' would be a comment: escape a leading '#' of the host.
+        if fields[0].starts_with('#') {
+            fields[0].insert(0, '\\');
+        }
+        fields.push(escape(&self.password));
+        fields.join(":")
+    }
+}
+
+/// Escapes `\` and `:` with a backslash.
+fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c == '\\' || c == ':' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Splits a line body into unescaped fields at unescaped colons.
+fn split_fields(body: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next) => push_char(&mut fields, next),
+                None => push_char(&mut fields, '\\'),
+            },
+            ':' => fields.push(String::new()),
+            _ => push_char(&mut fields, c),
+        }
+    }
+    fields
+}
+
+fn push_char(fields: &mut [String], c: char) {
+    if let Some(last) = fields.last_mut() {
+        last.push(c);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Blank,
+    Comment,
+    Entry(PassEntry),
+    Invalid(PassError),
+}
+
+#[derive(Clone)]
+struct Line {
+    raw: String,
+    kind: Kind,
+}
+
+/// A `.pgpass` or `.pcppass` file, kept line for line. `Debug` shows no password.
+#[derive(Clone)]
+pub struct PassFile {
+    format: PassFormat,
+    lines: Vec<Line>,
+}
+
+impl fmt::Debug for PassFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PassFile")
+            .field("format", &self.format)
+            .field("entries", &self.entries().collect::<Vec<_>>())
+            .field("lines", &self.lines.len())
+            .finish()
+    }
+}
+
+impl PassFile {
+    /// Reads a password file. Never fails: lines that are not entries are kept and reported by
+    /// [`PassFile::issues`].
+    pub fn parse(text: &str, format: PassFormat) -> Self {
+        let lines = lines::split(text)
+            .into_iter()
+            .map(|raw| {
+                let kind = classify(&raw, format);
+                Line { raw, kind }
+            })
+            .collect();
+        PassFile { format, lines }
+    }
+
+    /// The file's format.
+    pub fn format(&self) -> PassFormat {
+        self.format
+    }
+
+    /// The entries with their 1-based line numbers, in file order.
+    pub fn entries(&self) -> impl Iterator<Item = (usize, &PassEntry)> {
+        self.lines.iter().enumerate().filter_map(|(i, l)| match &l.kind {
+            Kind::Entry(e) => Some((i + 1, e)),
+            _ => None,
+        })
+    }
+
+    /// Lines that are neither entries, comments nor blank.
+    pub fn issues(&self) -> Vec<Issue<PassError>> {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| match &l.kind {
+                Kind::Invalid(e) => Some(Issue {
+                    line: i + 1,
+                    error: e.clone(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first entry with the same host, port, database and user as `key`.
+    pub fn find(&self, key: &PassEntry) -> Option<(usize, &PassEntry)> {
+        self.entries().find(|(_, e)| e.same_key(key))
+    }
+
+    /// Sets the password of the entry with `entry`'s host, port, database and user, or adds the
+    /// entry. A new entry goes before the first existing entry that would shadow it (a wildcard
+    /// line libpq would match first), else at the end; an existing one is rewritten in place.
+    pub fn upsert(&mut self, entry: &PassEntry) -> Result<Change, PassError> {
+        entry.check(self.format)?;
+        let body = entry.render();
+        if let Some(index) = self.index_of(entry) {
+            if let Kind::Entry(existing) = &self.lines[index].kind {
+                if existing.password == entry.password {
+                    return Ok(Change::Unchanged);
+                }
+            }
+            let raw = lines::replace(&self.lines[index].raw, &body);
+            self.set_line(index, raw);
+            return Ok(Change::Updated { line: index + 1 });
+        }
+        let index = self
+            .lines
+            .iter()
+            .position(|l| matches!(&l.kind, Kind::Entry(e) if shadows(&l.raw, e, entry, self.format)))
+            .unwrap_or(self.lines.len());
+        self.insert_line(index, &body);
+        Ok(Change::Added { line: index + 1 })
+    }
+
+    /// Removes every entry with `key`'s host, port, database and user (its password is ignored).
+    pub fn remove(&mut self, key: &PassEntry) -> Change {
+        let mut removed = Vec::new();
+        let mut number = 0;
+        self.lines.retain(|l| {
+            number += 1;
+            let hit = matches!(&l.kind, Kind::Entry(e) if e.same_key(key));
+            if hit {
+                removed.push(number);
+            }
+            !hit
+        });
+        if removed.is_empty() {
+            Change::Unchanged
+        } else {
+            Change::Removed { lines: removed }
+        }
+    }
+
+    /// The password libpq (for `.pgpass`) or the PCP tools (for `.pcppass`) would use for this
+    /// connection: the first line whose fields match, `*` matching anything, read exactly as
+    /// they read the file. An empty `host` means `localhost`, and so, for `.pgpass`, does
+    /// Debian's default socket directory `/var/run/postgresql`; an empty `port` means the
+    /// default (5432, or 9898 for PCP). `database` is ignored for `.pcppass`.
+    pub fn lookup(&self, host: &str, port: &str, database: &str, user: &str) -> Option<String> {
+        let host = match (self.format, host) {
+            (_, "") => "localhost",
+            (PassFormat::PgPass, "/var/run/postgresql") => "localhost",
+            (_, h) => h,
+        };
+        let port = match (self.format, port) {
+            (PassFormat::PgPass, "") => "5432",
+            (PassFormat::PcpPass, "") => "9898",
+            (_, p) => p,
+        };
+        let tokens: Vec<&str> = match self.format {
+            PassFormat::PgPass => vec![host, port, database, user],
+            PassFormat::PcpPass => vec![host, port, user],
+        };
+        self.lines.iter().find_map(|l| lookup_line(&l.raw, self.format, &tokens))
+    }
+
+    fn index_of(&self, key: &PassEntry) -> Option<usize> {
+        self.lines.iter().position(|l| matches!(&l.kind, Kind::Entry(e) if e.same_key(key)))
+    }
+
+    fn set_line(&mut self, index: usize, raw: String) {
+        let kind = classify(&raw, self.format);
+        self.lines[index] = Line { raw, kind };
+    }
+
+    fn insert_line(&mut self, index: usize, body: &str) {
+        let nl = lines::newline(self.lines.iter().map(|l| l.raw.as_str()));
+        let at_end = index >= self.lines.len();
+        let last = if at_end { self.lines.last_mut().map(|l| &mut l.raw) } else { None };
+        let raw = lines::new_line(last, body, nl);
+        let kind = classify(&raw, self.format);
+        self.lines.insert(index.min(self.lines.len()), Line { raw, kind });
+    }
+}
+
+impl fmt::Display for PassFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for l in &self.lines {
+            f.write_str(&l.raw)?;
+        }
+        Ok(())
+    }
+}
+
+fn classify(raw: &str, format: PassFormat) -> Kind {
+    let body = lines::strip_crlf(raw);
+    if body.starts_with('#') {
+        return Kind::Comment;
+    }
+    if body.trim().is_empty() {
+        return Kind::Blank;
+    }
+    let fields = split_fields(body);
+    let n = format.key_fields();
+    if fields.len() < n + 1 {
+        return Kind::Invalid(PassError::MissingFields {
+            expected: n + 1,
+            found: fields.len(),
+        });
+    }
+    let mut it = fields.into_iter();
+    let mut next = || it.next().unwrap_or_default();
+    let host = next();
+    let port = next();
+    let database = match format {
+        PassFormat::PgPass => Some(next()),
+        PassFormat::PcpPass => None,
+    };
+    let user = next();
+    let password = next();
+    Kind::Entry(PassEntry {
+        host,
+        port,
+        database,
+        user,
+        password,
+    })
+}
+
+/// Whether the existing line `raw` (entry `existing`) would be matched by libpq before a new
+/// entry `new` for every connection `new` matches.
+fn shadows(raw: &str, existing: &PassEntry, new: &PassEntry, format: PassFormat) -> bool {
+    let wild = raw_wildcards(raw, format);
+    existing
+        .key_values()
+        .iter()
+        .zip(new.key_values())
+        .zip(wild)
+        .all(|((e, n), e_wild)| e_wild || (n != "*" && *e == n))
+}
+
+/// For each key field of a line, whether it is written as the bare `*` wildcard.
+fn raw_wildcards(raw: &str, format: PassFormat) -> Vec<bool> {
+    let mut out = Vec::new();
+    let mut rest = lines::strip_crlf(raw);
+    for _ in 0..format.key_fields() {
+        out.push(rest.starts_with("*:"));
+        rest = skip_field(rest);
+    }
+    out
+}
+
+fn skip_field(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b':' => return &s[i + 1..],
+            _ => i += 1,
+        }
+    }
+    ""
+}
+
+/// libpq's `pwdfMatchesString`: if the field at the start of `buf` matches `token`, the rest of
+/// `buf` after the field's colon.
+fn match_field<'a>(buf: &'a [u8], token: &[u8]) -> Option<&'a [u8]> {
+    if buf.len() >= 2 && buf[0] == b'*' && buf[1] == b':' {
+        return Some(&buf[2..]);
+    }
+    let (mut i, mut t) = (0usize, 0usize);
+    let mut bslash = false;
+    while i < buf.len() {
+        if buf[i] == b'\\' && !bslash {
+            i += 1;
+            bslash = true;
+        }
+        let c = buf.get(i).copied();
+        if c == Some(b':') && t == token.len() && !bslash {
+            return Some(&buf[i + 1..]);
+        }
+        bslash = false;
+        if t == token.len() {
+            return None;
+        }
+        if c == Some(token[t]) {
+            i += 1;
+            t += 1;
+        } else {
+            return None;
+        }
+    }
+    None
+}
+
+/// Reads one line as libpq (`.pgpass`) or Pgpool-II's pcp library (`.pcppass`) does and
+/// returns its password if its key fields match `tokens`.
+fn lookup_line(raw: &str, format: PassFormat, tokens: &[&str]) -> Option<String> {
+    let body = match format {
+        // libpq: skip lines starting with '#', strip trailing CR/LF, skip empty lines.
+        PassFormat::PgPass => {
+            if raw.starts_with('#') {
+                return None;
+            }
+            lines::strip_crlf(raw)
+        }
+        // pcp.c: strip one trailing '\n' only; no comments.
+        PassFormat::PcpPass => lines::body(raw),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let mut rest = body.as_bytes();
+    for token in tokens {
+        rest = match_field(rest, token.as_bytes())?;
+    }
+    // De-escape the password up to the next unescaped ':'.
+    let mut out = Vec::with_capacity(rest.len());
+    let mut i = 0;
+    while i < rest.len() && rest[i] != b':' {
+        if rest[i] == b'\\' && i + 1 < rest.len() {
+            i += 1;
+        }
+        out.push(rest[i]);
+        i += 1;
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(text: &str) -> PassFile {
+        PassFile::parse(text, PassFormat::PgPass)
+    }
+
+    #[test]
+    fn round_trip_is_byte_identical() {
+        for text in [
+            "",
+            "\n",
+            "a:b:c:d:e",
+            "a:b:c:d:e\n",
+            "# comment\r\nh:5432:*:u:p\\:w\r\n\r\n",
+            "garbage line\nx:y\n",
+            "  \t \n",
+        ] {
+            assert_eq!(pg(text).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn parses_escapes_and_reports_bad_lines() {
+        let f = pg("# c\nh\\:x:5432:db:u\\\\ser:p\\:w\\\\d:extra\nbad:line\n\n");
+        let entries: Vec<_> = f.entries().collect();
+        assert_eq!(entries.len(), 1);
+        let (line, e) = entries[0];
+        assert_eq!(line, 2);
+        assert_eq!(e.host, "h:x");
+        assert_eq!(e.user, "u\\ser");
+        assert_eq!(e.password, "p:w\\d");
+        assert_eq!(
+            f.issues(),
+            vec![Issue {
+                line: 3,
+                error: PassError::MissingFields { expected: 5, found: 2 }
+            }]
+        );
+    }
+
+    #[test]
+    fn upsert_updates_in_place_and_keeps_other_lines() {
+        let mut f = pg("# top\r\nh:5432:db:u:old\r\nother:1:2:3:4\r\n");
+        let e = PassEntry::pgpass("h", "5432", "db", "u", "new:pw");
+        assert_eq!(f.upsert(&e), Ok(Change::Updated { line: 2 }));
+        assert_eq!(f.to_string(), "# top\r\nh:5432:db:u:new\\:pw\r\nother:1:2:3:4\r\n");
+        assert_eq!(f.upsert(&e), Ok(Change::Unchanged));
+    }
+
+    #[test]
+    fn upsert_appends_keeping_the_file_style() {
+        let mut f = pg("a:1:b:c:d");
+        let e = PassEntry::pgpass("h", "5432", "*", "u", "pw");
+        assert_eq!(f.upsert(&e), Ok(Change::Added { line: 2 }));
+        assert_eq!(f.to_string(), "a:1:b:c:d\nh:5432:*:u:pw");
+        let mut f = pg("a:1:b:c:d\r\n");
+        assert_eq!(f.upsert(&e), Ok(Change::Added { line: 2 }));
+        assert_eq!(f.to_string(), "a:1:b:c:d\r\nh:5432:*:u:pw\r\n");
+        let mut f = pg("");
+        assert_eq!(f.upsert(&e), Ok(Change::Added { line: 1 }));
+        assert_eq!(f.to_string(), "h:5432:*:u:pw\n");
+    }
+
+    #[test]
+    fn upsert_goes_before_a_shadowing_wildcard() {
+        let mut f = pg("# c\nx:1:y:z:w\n*:*:*:repl:old\n");
+        let e = PassEntry::pgpass("10.0.0.1", "5432", "replication", "repl", "new");
+        assert_eq!(f.upsert(&e), Ok(Change::Added { line: 3 }));
+        assert_eq!(f.lookup("10.0.0.1", "5432", "replication", "repl").as_deref(), Some("new"));
+        assert_eq!(f.lookup("10.0.0.2", "5432", "replication", "repl").as_deref(), Some("old"));
+    }
+
+    #[test]
+    fn leading_hash_is_escaped() {
+        let mut f = pg("");
+        let e = PassEntry::pgpass("#odd", "1", "d", "u", "p");
+        assert!(f.upsert(&e).unwrap().is_changed());
+        assert_eq!(f.to_string(), "\\#odd:1:d:u:p\n");
+        assert_eq!(f.entries().next().map(|(_, e)| e.host.as_str()), Some("#odd"));
+        assert_eq!(f.lookup("#odd", "1", "d", "u").as_deref(), Some("p"));
+    }
+
+    #[test]
+    fn remove_drops_only_matching_lines() {
+        let mut f = pg("a:1:b:c:d\nx:1:y:z:w\na:1:b:c:other\n");
+        let key = PassEntry::pgpass("a", "1", "b", "c", "");
+        assert_eq!(f.remove(&key), Change::Removed { lines: vec![1, 3] });
+        assert_eq!(f.to_string(), "x:1:y:z:w\n");
+        assert_eq!(f.remove(&key), Change::Unchanged);
+    }
+
+    #[test]
+    fn lookup_follows_libpq() {
+        let f = pg(concat!(
+            "#h:5432:db:u:commented\n",
+            "h:5432:db:u:first\\:one:ignored\n",
+            "h:5432:db:u:second\n",
+            "\\*:5432:db:v:literal-star\n",
+            "*:*:*:w:wild\n",
+            "localhost:5432:db:x:local\r\n",
+        ));
+        assert_eq!(f.lookup("h", "5432", "db", "u").as_deref(), Some("first:one"));
+        assert_eq!(f.lookup("h", "5433", "db", "u"), None);
+        assert_eq!(f.lookup("*", "5432", "db", "v").as_deref(), Some("literal-star"));
+        assert_eq!(f.lookup("other", "5432", "db", "v"), None);
+        assert_eq!(f.lookup("any", "1", "x", "w").as_deref(), Some("wild"));
+        assert_eq!(f.lookup("", "", "db", "x").as_deref(), Some("local"));
+        assert_eq!(f.lookup("/var/run/postgresql", "5432", "db", "x").as_deref(), Some("local"));
+    }
+
+    #[test]
+    fn pcppass_format() {
+        let mut f = PassFile::parse("localhost:9898:pcp:pw\n", PassFormat::PcpPass);
+        assert_eq!(f.lookup("", "", "ignored", "pcp").as_deref(), Some("pw"));
+        let e = PassEntry::pcppass("10.0.0.180", "9898", "pcp", "p:w");
+        assert_eq!(f.upsert(&e), Ok(Change::Added { line: 2 }));
+        assert_eq!(f.to_string(), "localhost:9898:pcp:pw\n10.0.0.180:9898:pcp:p\\:w\n");
+        assert_eq!(f.lookup("10.0.0.180", "9898", "", "pcp").as_deref(), Some("p:w"));
+        assert!(f.upsert(&PassEntry::pgpass("h", "1", "d", "u", "p")).is_err());
+        assert!(pg("").upsert(&e).is_err());
+    }
+
+    #[test]
+    fn line_breaks_are_refused() {
+        let mut f = pg("");
+        let e = PassEntry::pgpass("h", "1", "d", "u", "a\nb");
+        assert_eq!(f.upsert(&e), Err(PassError::LineBreak("password")));
+        assert_eq!(f.to_string(), "");
+    }
+
+    #[test]
+    fn debug_hides_password() {
+        let e = PassEntry::pgpass("h", "1", "d", "u", "s3cr3t");
+        assert!(!format!("{e:?}").contains("s3cr3t"));
+        let f = pg("h:1:d:u:s3cr3t\n");
+        assert!(!format!("{f:?}").contains("s3cr3t"));
+    }
+}
