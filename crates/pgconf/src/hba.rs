@@ -737,9 +737,10 @@ pub enum HbaError {
     /// A value holds a line break.
     #[error("a value holds a line break")]
     LineBreak,
-    /// The rule would not read back as itself (e.g. a token with characters the format
-    /// cannot quote).
-    #[error("the rule cannot be written so that it reads back the same")]
+    /// The edit would not read back as intended: the rule cannot be written so that it reads
+    /// back as itself, or the new line would change how another line reads (the last line of
+    /// the file ends with a `\` that would continue into it).
+    #[error("the rule cannot be written there so that the file reads back as intended (is the last line continued with a backslash?)")]
     NotRepresentable,
 }
 

@@ -6,6 +6,10 @@
 //! anything. Lines starting with `#` are comments. Entries are identified by all fields but
 //! the password.
 //!
+//! The two readers differ in details this module follows: libpq strips a trailing `\r\n`,
+//! Pgpool-II's PCP library strips only the `\n` (so a `\r` ends up in the password, and this
+//! module writes `.pcppass` lines with `\n` alone).
+//!
 //! This module also holds the pieces every line-based format of this crate shares:
 //! [`Change`] (what an edit did) and [`Issue`] (a line that could not be read).
 
@@ -396,7 +400,13 @@ impl PassFile {
                     return Ok(Change::Unchanged);
                 }
             }
-            let raw = lines::replace(&self.lines[index].raw, &body);
+            let old = &self.lines[index].raw;
+            let raw = match self.format {
+                PassFormat::PgPass => lines::replace(old, &body),
+                // The PCP tools keep a '\r' as part of the password: end with '\n' only.
+                PassFormat::PcpPass if old.ends_with('\n') => format!("{body}\n"),
+                PassFormat::PcpPass => body,
+            };
             self.set_line(index, raw);
             return Ok(Change::Updated { line: index + 1 });
         }
@@ -461,7 +471,10 @@ impl PassFile {
     }
 
     fn insert_line(&mut self, index: usize, body: &str) {
-        let nl = lines::newline(self.lines.iter().map(|l| l.raw.as_str()));
+        let nl = match self.format {
+            PassFormat::PgPass => lines::newline(self.lines.iter().map(|l| l.raw.as_str())),
+            PassFormat::PcpPass => "\n",
+        };
         let at_end = index >= self.lines.len();
         let last = if at_end { self.lines.last_mut().map(|l| &mut l.raw) } else { None };
         let raw = lines::new_line(last, body, nl);
@@ -480,7 +493,12 @@ impl fmt::Display for PassFile {
 }
 
 fn classify(raw: &str, format: PassFormat) -> Kind {
-    let body = lines::strip_crlf(raw);
+    let body = match format {
+        // libpq strips trailing CR and LF.
+        PassFormat::PgPass => lines::strip_crlf(raw),
+        // Pgpool-II's pcp library strips the '\n' only: a '\r' ends up in the password.
+        PassFormat::PcpPass => lines::body(raw),
+    };
     if body.starts_with('#') {
         return Kind::Comment;
     }
@@ -737,6 +755,22 @@ mod tests {
         assert_eq!(f.lookup("10.0.0.180", "9898", "", "pcp").as_deref(), Some("p:w"));
         assert!(f.upsert(&PassEntry::pgpass("h", "1", "d", "u", "p")).is_err());
         assert!(pg("").upsert(&e).is_err());
+    }
+
+    #[test]
+    fn pcppass_crlf_lines_are_fixed_on_rewrite() {
+        let mut f = PassFile::parse("localhost:9898:pcp:pw\r\n", PassFormat::PcpPass);
+        // The PCP tools would read "pw\r".
+        assert_eq!(f.lookup("localhost", "9898", "", "pcp").as_deref(), Some("pw\r"));
+        assert_eq!(f.entries().next().map(|(_, e)| e.password.as_str()), Some("pw\r"));
+        let e = PassEntry::pcppass("localhost", "9898", "pcp", "pw");
+        assert_eq!(f.upsert(&e), Ok(Change::Updated { line: 1 }));
+        assert_eq!(f.to_string(), "localhost:9898:pcp:pw\n");
+        assert_eq!(
+            f.upsert(&PassEntry::pcppass("h", "9898", "pcp", "x")),
+            Ok(Change::Added { line: 2 })
+        );
+        assert_eq!(f.to_string(), "localhost:9898:pcp:pw\nh:9898:pcp:x\n");
     }
 
     #[test]
