@@ -22,6 +22,8 @@ use std::marker::PhantomData;
 use std::ops::Range;
 
 mod lex;
+#[cfg(test)]
+mod tests;
 
 use lex::{check_value, classify, lex, render, unquote, Tok};
 
@@ -199,11 +201,28 @@ impl Applied {
 }
 
 /// A parsed `name = value` file that writes back exactly what it read, plus its edits.
-#[derive(Clone, PartialEq, Eq)]
 pub struct KvFile<D> {
     lines: Vec<Line>,
     dialect: PhantomData<D>,
 }
+
+// Not derived: a derive would require `D: Clone` etc. of the marker type.
+impl<D> Clone for KvFile<D> {
+    fn clone(&self) -> Self {
+        KvFile {
+            lines: self.lines.clone(),
+            dialect: PhantomData,
+        }
+    }
+}
+
+impl<D> PartialEq for KvFile<D> {
+    fn eq(&self, other: &Self) -> bool {
+        self.lines == other.lines
+    }
+}
+
+impl<D> Eq for KvFile<D> {}
 
 impl<D> fmt::Debug for KvFile<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -357,9 +376,18 @@ impl<D: Dialect> KvFile<D> {
                 });
             }
         }
-        let crlf = self.lines.last().is_some_and(|l| l.text.ends_with('\r'));
-        if let Some(last) = self.lines.last_mut() {
-            last.newline = true;
+        // Line endings follow the file's last complete line.
+        let crlf = self.lines.iter().rev().find(|l| l.newline).is_some_and(|l| l.text.ends_with('\r'));
+        if let Some(last) = self.lines.last() {
+            if !last.newline {
+                let mut text = last.text.clone();
+                if crlf {
+                    text.push('\r');
+                }
+                let i = self.lines.len() - 1;
+                self.replace(i, text);
+                self.lines[i].newline = true;
+            }
         }
         let mut text = format!("{name} = {}", render::<D>(name, value, false));
         if crlf {
