@@ -112,6 +112,16 @@ pub enum KvError {
         /// The directive name.
         name: String,
     },
+    /// A line that the service would reject (see [`KvFile::check_syntax`]).
+    #[error("{format} line {line}: {message}")]
+    Syntax {
+        /// The format.
+        format: &'static str,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// The value cannot be written in this format (e.g. a `'` in a Pgpool-II string).
     #[error("{format}: the value for {name:?} cannot be written: {reason}")]
     Unrepresentable {
@@ -329,6 +339,19 @@ impl<D: Dialect> KvFile<D> {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Fails with the first line that cannot be parsed, for callers that refuse to edit a
+    /// file the service would reject (edits themselves never need this: they keep such lines).
+    pub fn check_syntax(&self) -> Result<(), KvError> {
+        match self.issues().into_iter().next() {
+            Some(issue) => Err(KvError::Syntax {
+                format: D::NAME,
+                line: issue.line,
+                message: issue.message,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Sets `name` to `value` (given unquoted), changing as little as possible:

@@ -86,6 +86,11 @@ fn issues_have_line_numbers_and_reasons() {
     assert_eq!(issues[0].to_string(), "line 2: syntax error near token \"MB\"");
     assert_eq!(issues[1].line, 4);
     assert_eq!(issues[1].text, "c 'x");
+    assert_eq!(
+        c.check_syntax().unwrap_err().to_string(),
+        "postgresql.conf line 2: syntax error near token \"MB\""
+    );
+    assert_eq!(Pg::parse("a = 1\n").check_syntax(), Ok(()));
     // Invalid lines survive edits.
     let mut c = c;
     assert!(c.set("b", "2").unwrap().changed);
