@@ -16,8 +16,7 @@
 //! `.suffix` names), authentication methods per format (PostgreSQL: trust reject scram-sha-256
 //! md5 password gss sspi ident peer ldap radius cert pam bsd; Pgpool-II 4.3: trust reject md5
 //! scram-sha-256 password cert pam ldap), the method/connection-type combinations PostgreSQL
-//! refuses (`peer` off local sockets, `gss`/`sspi` on them, `cert` off `hostssl`, `hostgssenc`
-//! with other than gss/trust/reject), options in `name=value` form. Not checked: option names
+//! refuses (`peer` off local sockets, `gss`/`sspi` on them, `cert` off `hostssl`), options in `name=value` form. Not checked: option names
 //! and the options a method requires, `@file` contents, regular-expression syntax. IPv6
 //! addresses with a zone (`fe80::1%eth0`) are read as host names.
 //!
@@ -246,7 +245,7 @@ impl Token {
 
     /// Reads a comma list as it would appear in a field, e.g. `db1,"my db",+admins`.
     pub fn parse_list(text: &str) -> Result<Vec<Token>, HbaError> {
-        let tokenized = tokenize(text)?;
+        let tokenized = tokenize(text, Format::PgHba)?;
         match tokenized.fields.as_slice() {
             [field] => Ok(field.tokens.iter().map(|t| t.token.clone()).collect()),
             [] => Err(HbaError::MissingField("list")),
@@ -340,6 +339,15 @@ pub enum Address {
         /// The mask.
         mask: Mask,
     },
+    /// An IPv6 address with a zone (`fe80::1%eth0`), with its mask.
+    ScopedIp {
+        /// The address.
+        addr: std::net::Ipv6Addr,
+        /// The zone (interface) after `%`.
+        zone: String,
+        /// The mask.
+        mask: Mask,
+    },
     /// A host name, or a `.suffix` matching names that end with it.
     Hostname(String),
 }
@@ -369,6 +377,16 @@ impl Address {
                 addr,
                 mask: Mask::Netmask(m),
             } => format!("{addr} {m}"),
+            Address::ScopedIp {
+                addr,
+                zone,
+                mask: Mask::Prefix(p),
+            } => format!("{addr}%{zone}/{p}"),
+            Address::ScopedIp {
+                addr,
+                zone,
+                mask: Mask::Netmask(m),
+            } => format!("{addr}%{zone} {m}"),
             Address::Hostname(h) => {
                 if matches!(h.as_str(), "all" | "samehost" | "samenet") || needs_quotes(h) {
                     quote(h)
@@ -384,17 +402,8 @@ impl Address {
             Address::All => AddressKey::All,
             Address::SameHost => AddressKey::SameHost,
             Address::SameNet => AddressKey::SameNet,
-            Address::Ip { addr, mask } => {
-                let prefix = match mask {
-                    Mask::Prefix(p) => Some(*p),
-                    Mask::Netmask(m) => prefix_of(m),
-                };
-                match (prefix, mask) {
-                    (Some(p), _) => AddressKey::Prefix(*addr, p),
-                    (None, Mask::Netmask(m)) => AddressKey::Netmask(*addr, *m),
-                    (None, Mask::Prefix(p)) => AddressKey::Prefix(*addr, *p),
-                }
-            }
+            Address::Ip { addr, mask } => AddressKey::Net(*addr, None, mask_key(mask)),
+            Address::ScopedIp { addr, zone, mask } => AddressKey::Net(IpAddr::V6(*addr), Some(zone.clone()), mask_key(mask)),
             Address::Hostname(h) => AddressKey::Host(h.to_lowercase()),
         }
     }
@@ -403,6 +412,14 @@ impl Address {
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.cells())
+    }
+}
+
+/// A mask for comparison: a contiguous netmask is its prefix length.
+fn mask_key(mask: &Mask) -> Result<u8, IpAddr> {
+    match mask {
+        Mask::Prefix(p) => Ok(*p),
+        Mask::Netmask(m) => prefix_of(m).ok_or(*m),
     }
 }
 
@@ -468,7 +485,7 @@ impl Rule {
     /// Reads one record written as in the file, e.g.
     /// `host replication repl 10.0.0.0/24 scram-sha-256`. A trailing comment is allowed.
     pub fn parse(text: &str, format: Format) -> Result<Rule, HbaError> {
-        let tokenized = tokenize(text)?;
+        let tokenized = tokenize(text, format)?;
         match parse_record(&tokenized.fields, format)? {
             Record::Rule(rule, _) => Ok(rule),
             Record::Include(_) => Err(HbaError::InvalidConnectionType(tokenized.fields[0].tokens[0].token.value.clone())),
@@ -596,7 +613,7 @@ impl RuleKey {
     /// ignored).
     pub fn parse(text: &str, format: Format) -> Result<RuleKey, HbaError> {
         const NAMES: [&str; 5] = ["connection type", "database", "user", "address", "netmask"];
-        let mut fields = tokenize(text)?.fields;
+        let mut fields = tokenize(text, format)?.fields;
         let needed = key_field_count(&fields);
         if fields.len() < needed {
             return Err(HbaError::MissingField(NAMES[fields.len().min(4)]));
@@ -633,7 +650,7 @@ fn key_field_count(fields: &[RawField]) -> usize {
         Some(_) => match fields.get(3).and_then(|f| f.tokens.first()) {
             None => 4,
             Some(t) => {
-                let ip_without_cidr = !t.token.is_keyword("all") && !t.token.value.contains('/') && t.token.value.parse::<IpAddr>().is_ok();
+                let ip_without_cidr = !t.token.is_keyword("all") && !t.token.value.contains('/') && numeric_host(&t.token.value).is_some();
                 if ip_without_cidr {
                     5
                 } else {
@@ -649,8 +666,8 @@ enum AddressKey {
     All,
     SameHost,
     SameNet,
-    Prefix(IpAddr, u8),
-    Netmask(IpAddr, IpAddr),
+    /// Address, zone, and prefix length (or a non-contiguous netmask).
+    Net(IpAddr, Option<String>, Result<u8, IpAddr>),
     Host(String),
 }
 
@@ -679,8 +696,8 @@ pub struct Include {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum HbaError {
-    /// A token is longer than the servers read (255 bytes).
-    #[error("token too long (over 255 bytes)")]
+    /// A token is longer than the server reads (PostgreSQL: 10239 bytes, Pgpool-II: 255).
+    #[error("authentication file token too long")]
     TokenTooLong,
     /// The first field is not a connection type.
     #[error("invalid connection type \"{0}\"")]
@@ -731,6 +748,25 @@ pub enum HbaError {
     /// An option not written as `name=value`.
     #[error("authentication option not in name=value format: {0}")]
     OptionNotNameValue(String),
+    /// An option name the server does not know.
+    #[error("unrecognized authentication option name: \"{0}\"")]
+    UnknownOption(String),
+    /// An option that does not go with this method or connection type, or a bad value.
+    #[error("authentication option \"{option}\": {reason}")]
+    BadOption {
+        /// The option name.
+        option: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The method needs an option that is not there.
+    #[error("authentication method \"{method}\" requires {needs}")]
+    MissingOption {
+        /// The method.
+        method: Method,
+        /// What it needs.
+        needs: &'static str,
+    },
     /// An include directive without exactly one file name.
     #[error("include directive needs exactly one file name")]
     BadInclude,
@@ -788,14 +824,21 @@ struct Tokenized {
     comment: Option<usize>,
 }
 
-const MAX_TOKEN: usize = 255;
+/// The longest token the servers read, in bytes: PostgreSQL 15 has a 10240-byte buffer
+/// (`MAX_TOKEN`), Pgpool-II 4.3 a 256-byte one; one byte is the terminator.
+fn max_token(format: Format) -> usize {
+    match format {
+        Format::PgHba => 10239,
+        Format::PoolHba => 255,
+    }
+}
 
 fn is_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r')
 }
 
 /// Splits a logical line into fields, as `next_field_expand`/`next_token` do.
-fn tokenize(line: &str) -> Result<Tokenized, HbaError> {
+fn tokenize(line: &str, format: Format) -> Result<Tokenized, HbaError> {
     let bytes = line.as_bytes();
     let mut pos = 0;
     let mut comment = None;
@@ -803,7 +846,7 @@ fn tokenize(line: &str) -> Result<Tokenized, HbaError> {
     while pos < bytes.len() {
         let mut tokens = Vec::new();
         loop {
-            match next_token(line, &mut pos, &mut comment)? {
+            match next_token(line, max_token(format), &mut pos, &mut comment)? {
                 None => break,
                 Some((token, comma)) => {
                     tokens.push(token);
@@ -820,7 +863,7 @@ fn tokenize(line: &str) -> Result<Tokenized, HbaError> {
     Ok(Tokenized { fields, comment })
 }
 
-fn next_token(line: &str, pos: &mut usize, comment: &mut Option<usize>) -> Result<Option<(RawToken, bool)>, HbaError> {
+fn next_token(line: &str, max: usize, pos: &mut usize, comment: &mut Option<usize>) -> Result<Option<(RawToken, bool)>, HbaError> {
     let bytes = line.as_bytes();
     while *pos < bytes.len() && (is_blank(bytes[*pos]) || bytes[*pos] == b',') {
         *pos += 1;
@@ -840,7 +883,7 @@ fn next_token(line: &str, pos: &mut usize, comment: &mut Option<usize>) -> Resul
             *pos = bytes.len();
             break;
         }
-        if value.len() >= MAX_TOKEN {
+        if value.len() >= max {
             return Err(HbaError::TokenTooLong);
         }
         if c == b',' && !in_quote {
@@ -968,6 +1011,7 @@ fn parse_record(fields: &[RawField], format: Format) -> Result<Record, HbaError>
             options.push(AuthOption::new(name, value));
         }
     }
+    check_options(method, connection, &options, format)?;
     Ok(Record::Rule(
         Rule {
             connection,
@@ -997,12 +1041,163 @@ fn check_method(method: Method, connection: ConnectionType, format: Format) -> R
         Method::Gss if local => "gssapi authentication is not supported on local sockets",
         Method::Sspi if local => "SSPI authentication is not supported on local sockets",
         Method::Cert if connection != ConnectionType::HostSsl => "cert authentication is only supported on hostssl connections",
-        m if connection == ConnectionType::HostGssEnc && !matches!(m, Method::Gss | Method::Trust | Method::Reject) => {
-            "GSSAPI encryption only supports gss, trust, or reject authentication"
-        }
         _ => return Ok(()),
     };
     Err(HbaError::MethodNotAllowed { method, reason })
+}
+
+/// The options each method takes, as the servers check them (PostgreSQL 15 `parse_hba_auth_opt`
+/// and the mandatory-option checks after it; Pgpool-II 4.3 `parse_hba_auth_opt`). Values are
+/// checked only for `clientcert`, `clientname` and the RADIUS list lengths; RADIUS server
+/// names are not resolved and `ldapurl` is not parsed.
+fn check_options(method: Method, connection: ConnectionType, options: &[AuthOption], format: Format) -> Result<(), HbaError> {
+    use Method::*;
+    // PostgreSQL treats ident on a local socket as peer.
+    let method = if connection == ConnectionType::Local && method == Ident {
+        Peer
+    } else {
+        method
+    };
+    let bad = |option: &AuthOption, reason| HbaError::BadOption {
+        option: option.name.clone(),
+        reason,
+    };
+    const LDAP: &[&str] = &[
+        "ldapurl",
+        "ldaptls",
+        "ldapscheme",
+        "ldapserver",
+        "ldapport",
+        "ldapbinddn",
+        "ldapbindpasswd",
+        "ldapsearchattribute",
+        "ldapsearchfilter",
+        "ldapbasedn",
+        "ldapprefix",
+        "ldapsuffix",
+    ];
+    for o in options {
+        let name = o.name.as_str();
+        let (methods, reason): (&[Method], &'static str) = match (format, name) {
+            (_, "pamservice" | "pam_use_hostname") => (&[Pam], "only valid for authentication method pam"),
+            (_, n) if LDAP.contains(&n) => (&[Ldap], "only valid for authentication method ldap"),
+            (Format::PoolHba, "backend_use_passwd") => (&[Ldap], "only valid for authentication method ldap"),
+            (Format::PoolHba, _) => return Err(HbaError::UnknownOption(o.name.clone())),
+            (Format::PgHba, "map") => (
+                &[Ident, Peer, Gss, Sspi, Cert],
+                "only valid for authentication methods ident, peer, gssapi, sspi, and cert",
+            ),
+            (Format::PgHba, "clientcert") => {
+                if connection != ConnectionType::HostSsl {
+                    return Err(bad(o, "can only be configured for hostssl rows"));
+                }
+                match (o.value.as_str(), method) {
+                    ("verify-full", _) => {}
+                    ("verify-ca", Cert) => return Err(bad(o, "only verify-full goes with cert authentication")),
+                    ("verify-ca", _) => {}
+                    _ => return Err(bad(o, "the value must be verify-ca or verify-full")),
+                }
+                continue;
+            }
+            (Format::PgHba, "clientname") => {
+                if connection != ConnectionType::HostSsl {
+                    return Err(bad(o, "can only be configured for hostssl rows"));
+                }
+                if !matches!(o.value.as_str(), "CN" | "DN") {
+                    return Err(bad(o, "the value must be CN or DN"));
+                }
+                continue;
+            }
+            (Format::PgHba, "krb_realm" | "include_realm") => (&[Gss, Sspi], "only valid for authentication methods gssapi and sspi"),
+            (Format::PgHba, "compat_realm" | "upn_username") => (&[Sspi], "only valid for authentication method sspi"),
+            (Format::PgHba, "radiusservers" | "radiusports" | "radiussecrets" | "radiusidentifiers") => {
+                (&[Radius], "only valid for authentication method radius")
+            }
+            (Format::PgHba, _) => return Err(HbaError::UnknownOption(o.name.clone())),
+        };
+        if !methods.contains(&method) {
+            return Err(bad(o, reason));
+        }
+    }
+    if format == Format::PoolHba {
+        return Ok(());
+    }
+    // The last occurrence of an option wins.
+    let get = |name: &str| options.iter().rev().find(|o| o.name == name).map(|o| o.value.as_str());
+    let has = |name: &str| get(name).is_some();
+    if method == Ldap && !has("ldapurl") {
+        if has("ldapprefix") || has("ldapsuffix") {
+            if [
+                "ldapbasedn",
+                "ldapbinddn",
+                "ldapbindpasswd",
+                "ldapsearchattribute",
+                "ldapsearchfilter",
+            ]
+            .iter()
+            .any(|n| has(n))
+            {
+                return Err(HbaError::MissingOption {
+                    method,
+                    needs: "either ldapprefix/ldapsuffix or the search options (ldapbasedn, ...), not both",
+                });
+            }
+        } else if !has("ldapbasedn") {
+            return Err(HbaError::MissingOption {
+                method,
+                needs: "ldapbasedn, ldapprefix, or ldapsuffix",
+            });
+        }
+        if has("ldapsearchattribute") && has("ldapsearchfilter") {
+            return Err(HbaError::MissingOption {
+                method,
+                needs: "ldapsearchattribute or ldapsearchfilter, not both",
+            });
+        }
+    }
+    if method == Radius {
+        let count = |name: &str| get(name).map_or(0, list_len);
+        let servers = count("radiusservers");
+        if servers == 0 {
+            return Err(HbaError::MissingOption {
+                method,
+                needs: "radiusservers",
+            });
+        }
+        let secrets = count("radiussecrets");
+        if secrets == 0 {
+            return Err(HbaError::MissingOption {
+                method,
+                needs: "radiussecrets",
+            });
+        }
+        let fits = |n: usize, zero_ok: bool| (zero_ok && n == 0) || n == 1 || n == servers;
+        if !fits(secrets, false) || !fits(count("radiusports"), true) || !fits(count("radiusidentifiers"), true) {
+            return Err(HbaError::MissingOption {
+                method,
+                needs: "1 or as many RADIUS secrets, ports and identifiers as servers",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The number of elements of a comma list as PostgreSQL's `SplitGUCList` splits it (commas
+/// inside double quotes do not count); 0 for an empty value.
+fn list_len(value: &str) -> usize {
+    if value.trim().is_empty() {
+        return 0;
+    }
+    let mut in_quote = false;
+    let mut n = 1;
+    for c in value.chars() {
+        match c {
+            '"' => in_quote = !in_quote,
+            ',' if !in_quote => n += 1,
+            _ => {}
+        }
+    }
+    n
 }
 
 /// Reads the address token (and the netmask token, when given). Returns the address and
@@ -1022,53 +1217,105 @@ fn parse_address(token: &Token, mask: Option<&Token>) -> Result<(Address, bool),
         Some((h, c)) => (h, Some(c)),
         None => (text, None),
     };
-    let Ok(addr) = host.parse::<IpAddr>() else {
+    let Some((addr, zone)) = numeric_host(host) else {
         if cidr.is_some() {
             return Err(HbaError::HostnameWithCidr(text.to_owned()));
         }
-        if host.is_empty() {
-            return Err(HbaError::InvalidAddress(text.to_owned()));
-        }
         return Ok((Address::Hostname(text.to_owned()), false));
+    };
+    let make = |mask: Mask| match (addr, zone) {
+        (IpAddr::V6(v6), Some(zone)) => Address::ScopedIp {
+            addr: v6,
+            zone: zone.to_owned(),
+            mask,
+        },
+        _ => Address::Ip { addr, mask },
     };
     if let Some(cidr) = cidr {
         let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = cidr
-            .parse::<u8>()
-            .ok()
-            .filter(|p| *p <= max && !cidr.starts_with('+'))
-            .ok_or_else(|| HbaError::InvalidCidr(text.to_owned()))?;
-        return Ok((
-            Address::Ip {
-                addr,
-                mask: Mask::Prefix(prefix),
-            },
-            false,
-        ));
+        let prefix = cidr_bits(cidr, max).ok_or_else(|| HbaError::InvalidCidr(text.to_owned()))?;
+        return Ok((make(Mask::Prefix(prefix)), false));
     }
     let Some(mask) = mask else {
-        return Ok((
-            Address::Ip {
-                addr,
-                mask: Mask::Prefix(0),
-            },
-            true,
-        ));
+        return Ok((make(Mask::Prefix(0)), true));
     };
-    let m = mask
-        .value
-        .parse::<IpAddr>()
-        .map_err(|_| HbaError::InvalidNetmask(mask.value.clone()))?;
+    let (m, _) = numeric_host(&mask.value).ok_or_else(|| HbaError::InvalidNetmask(mask.value.clone()))?;
     if m.is_ipv4() != addr.is_ipv4() {
         return Err(HbaError::MaskFamilyMismatch);
     }
-    Ok((
-        Address::Ip {
-            addr,
-            mask: Mask::Netmask(m),
-        },
-        false,
-    ))
+    Ok((make(Mask::Netmask(m)), false))
+}
+
+/// A numeric host as glibc's `getaddrinfo(AI_NUMERICHOST)` reads it: IPv6 (with an optional
+/// `%zone`), or IPv4 in any `inet_aton` form (`10.1`, `0x7f.1`, `012.0.0.1`).
+fn numeric_host(s: &str) -> Option<(IpAddr, Option<&str>)> {
+    if let Ok(v6) = s.parse::<std::net::Ipv6Addr>() {
+        return Some((IpAddr::V6(v6), None));
+    }
+    if let Some((a, zone)) = s.split_once('%') {
+        let v6 = a.parse::<std::net::Ipv6Addr>().ok()?;
+        return (!zone.is_empty()).then_some((IpAddr::V6(v6), Some(zone)));
+    }
+    inet_aton(s).map(|v4| (IpAddr::V4(v4), None))
+}
+
+/// IPv4 in the classic `inet_aton` forms: 1 to 4 parts, each decimal, octal (leading `0`) or
+/// hex (`0x`); the last part fills the remaining bytes.
+fn inet_aton(s: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            (h, 16)
+        } else if p.len() > 1 && p.starts_with('0') {
+            (&p[1..], 8)
+        } else {
+            (*p, 10)
+        };
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        values.push(u32::from_str_radix(digits, radix).ok()?);
+    }
+    let (last, head) = values.split_last()?;
+    if head.iter().any(|v| *v > 255) {
+        return None;
+    }
+    let room = 8 * (4 - head.len() as u32);
+    if room < 32 && *last >> room != 0 {
+        return None;
+    }
+    let mut addr = *last;
+    for (i, v) in head.iter().enumerate() {
+        addr |= v << (24 - 8 * i as u32);
+    }
+    Some(addr.into())
+}
+
+/// A CIDR prefix length as PostgreSQL reads it (`strtol`: blanks, a sign, decimal digits, and
+/// nothing after), between 0 and `max`.
+fn cidr_bits(s: &str, max: u8) -> Option<u8> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'+') => (false, &t[1..]),
+        Some(b'-') => (true, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = digits.trim_start_matches('0');
+    if value.len() > 3 {
+        return None;
+    }
+    let value: u16 = if value.is_empty() { 0 } else { value.parse().ok()? };
+    if negative && value != 0 {
+        return None;
+    }
+    u8::try_from(value).ok().filter(|v| *v <= max)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1140,7 +1387,7 @@ fn join_logical(physical: &[String], format: Format) -> (String, usize) {
 }
 
 fn classify(text: &str, format: Format) -> Kind {
-    let tokenized = match tokenize(text) {
+    let tokenized = match tokenize(text, format) {
         Ok(t) => t,
         Err(e) => return Kind::Invalid(e),
     };
@@ -1321,7 +1568,7 @@ impl HbaFile {
             ""
         };
         let text = line.text.as_str();
-        let Ok(tokenized) = tokenize(text) else {
+        let Ok(tokenized) = tokenize(text, self.format) else {
             return format!("{}{ending}", self.layout().render(rule));
         };
         let tail_start = tokenized.fields.last().map_or(text.len(), RawField::end);
@@ -1348,7 +1595,7 @@ impl HbaFile {
             }
             let Kind::Rule(rule) = &l.kind else { continue };
             let body = l.text.as_str();
-            let Ok(tokenized) = tokenize(body) else { continue };
+            let Ok(tokenized) = tokenize(body, self.format) else { continue };
             let Ok(Record::Rule(_, method_index)) = parse_record(&tokenized.fields, self.format) else {
                 continue;
             };
@@ -1523,7 +1770,7 @@ mod tests {
 
     #[test]
     fn tokenizer_follows_postgres() {
-        let t = tokenize(r#"host "my db",b , c "a""b" x#y z"#).unwrap();
+        let t = tokenize(r#"host "my db",b , c "a""b" x#y z"#, Format::PgHba).unwrap();
         let fields: Vec<Vec<(String, bool)>> = t
             .fields
             .iter()
@@ -1542,10 +1789,14 @@ mod tests {
         );
         assert_eq!(t.comment, Some(r#"host "my db",b , c "a""b" x"#.len()));
         // A quote later in a token does not make it quoted: a"ll" is the keyword all.
-        let t = tokenize(r#"a"ll" "#).unwrap();
+        let t = tokenize(r#"a"ll" "#, Format::PgHba).unwrap();
         assert!(t.fields[0].tokens[0].token.is_keyword("all"));
-        assert_eq!(tokenize(&"x".repeat(255)).map(|t| t.fields.len()), Ok(1));
-        assert_eq!(tokenize(&"x".repeat(256)).map(|_| ()), Err(HbaError::TokenTooLong));
+        let pool = Format::PoolHba;
+        assert_eq!(tokenize(&"x".repeat(255), pool).map(|t| t.fields.len()), Ok(1));
+        assert_eq!(tokenize(&"x".repeat(256), pool).map(|_| ()), Err(HbaError::TokenTooLong));
+        let pg = Format::PgHba;
+        assert_eq!(tokenize(&"x".repeat(10239), pg).map(|t| t.fields.len()), Ok(1));
+        assert_eq!(tokenize(&"x".repeat(10240), pg).map(|_| ()), Err(HbaError::TokenTooLong));
     }
 
     #[test]
@@ -1614,12 +1865,7 @@ mod tests {
         ] {
             assert_eq!(Rule::parse(text, Format::PgHba).err(), Some(error), "{text}");
         }
-        for text in [
-            "host all all 1.2.3.4/32 peer",
-            "local all all gss",
-            "host all all 1.2.3.4/32 cert",
-            "hostgssenc all all 1.2.3.4/32 md5",
-        ] {
+        for text in ["host all all 1.2.3.4/32 peer", "local all all gss", "host all all 1.2.3.4/32 cert"] {
             assert!(
                 matches!(Rule::parse(text, Format::PgHba), Err(HbaError::MethodNotAllowed { .. })),
                 "{text}"
@@ -1910,6 +2156,99 @@ mod tests {
         let key = RuleKey::parse("local all all", Format::PgHba).unwrap();
         assert_eq!(f.remove(&key), Change::Removed { lines: vec![1] });
         assert_eq!(f.to_string(), "host a b c.d trust\n");
+    }
+
+    #[test]
+    fn numeric_hosts_as_glibc_reads_them() {
+        let v4 = |s: &str| numeric_host(s).map(|(ip, _)| ip.to_string());
+        assert_eq!(v4("127.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(v4("0x7f.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(v4("012.0.0.1").as_deref(), Some("10.0.0.1"));
+        assert_eq!(v4("10").as_deref(), Some("0.0.0.10"));
+        assert_eq!(v4("1.2.65535").as_deref(), Some("1.2.255.255"));
+        assert_eq!(v4("1.2.65536"), None);
+        assert_eq!(v4("256.1.1.1"), None);
+        assert_eq!(v4("08.1.1.1"), None);
+        assert_eq!(v4("1..1"), None);
+        assert_eq!(v4("+1.2.3.4"), None);
+        assert_eq!(v4("db1.example.com"), None);
+        assert_eq!(v4("1.2.3.4.5"), None);
+        assert_eq!(numeric_host("fe80::1%lo"), Some(("fe80::1".parse().unwrap(), Some("lo"))));
+        assert_eq!(numeric_host("1.2.3.4%lo"), None);
+        assert_eq!(cidr_bits("24", 32), Some(24));
+        assert_eq!(cidr_bits("+8", 32), Some(8));
+        assert_eq!(cidr_bits("-0", 32), Some(0));
+        assert_eq!(cidr_bits("008", 32), Some(8));
+        assert_eq!(cidr_bits(" 8", 32), Some(8));
+        assert_eq!(cidr_bits("", 32), None);
+        assert_eq!(cidr_bits("33", 32), None);
+        assert_eq!(cidr_bits("-1", 32), None);
+        assert_eq!(cidr_bits("8 ", 32), None);
+        assert_eq!(cidr_bits("128", 128), Some(128));
+        assert_eq!(cidr_bits("99999999999999999999", 128), None);
+        let r = rule("host all all fe80::1%eth0/64 md5");
+        assert_eq!(r.address.as_ref().map(|a| a.to_string()).as_deref(), Some("fe80::1%eth0/64"));
+        assert_ne!(r.key(), rule("host all all fe80::1/64 md5").key());
+        assert_eq!(rule(r#"host all all "" md5"#).address, Some(Address::Hostname(String::new())));
+    }
+
+    #[test]
+    fn options_are_checked_per_method() {
+        let err = |t: &str| Rule::parse(t, Format::PgHba).err();
+        assert_eq!(
+            err("host all all 1.2.3.4/32 md5 foo=bar"),
+            Some(HbaError::UnknownOption("foo".into()))
+        );
+        assert!(matches!(err("host all all 1.2.3.4/32 md5 map=x"), Some(HbaError::BadOption { .. })));
+        assert!(matches!(
+            err("host all all 1.2.3.4/32 md5 clientcert=verify-ca"),
+            Some(HbaError::BadOption { .. })
+        ));
+        assert!(matches!(
+            err("hostssl all all 1.2.3.4/32 cert clientcert=verify-ca"),
+            Some(HbaError::BadOption { .. })
+        ));
+        assert!(matches!(
+            err("hostssl all all 1.2.3.4/32 md5 clientname=XN"),
+            Some(HbaError::BadOption { .. })
+        ));
+        assert!(matches!(
+            err("host all all 1.2.3.4/32 ldap ldapserver=x"),
+            Some(HbaError::MissingOption { .. })
+        ));
+        assert!(matches!(
+            err("host all all 1.2.3.4/32 ldap ldapprefix=x ldapbasedn=y"),
+            Some(HbaError::MissingOption { .. })
+        ));
+        assert!(matches!(
+            err(r#"host all all 1.2.3.4/32 radius radiusservers="a,b" radiussecrets="x,y,z""#),
+            Some(HbaError::MissingOption { .. })
+        ));
+        assert!(matches!(
+            err("host all all 1.2.3.4/32 radius radiussecrets=x"),
+            Some(HbaError::MissingOption { .. })
+        ));
+        assert_eq!(err("local all all ident map=m"), None);
+        assert_eq!(
+            err("hostssl all all 1.2.3.4/32 scram-sha-256 clientcert=verify-full clientname=DN"),
+            None
+        );
+        assert_eq!(err("host all all 1.2.3.4/32 ldap ldapurl=ldap://x/dc=y"), None);
+        assert_eq!(
+            err("host all all 1.2.3.4/32 radius radiusservers=\"a,b\" radiussecrets=s radiusports=\"1812,1813\""),
+            None
+        );
+        let pool = |t: &str| Rule::parse(t, Format::PoolHba).err();
+        assert_eq!(pool("host all all 1.2.3.4/32 pam pamservice=pgpool"), None);
+        assert_eq!(pool("host all all 1.2.3.4/32 ldap ldapserver=x backend_use_passwd=1"), None);
+        assert_eq!(
+            pool("host all all 1.2.3.4/32 md5 map=x"),
+            Some(HbaError::UnknownOption("map".into()))
+        );
+        assert!(matches!(
+            pool("host all all 1.2.3.4/32 md5 pamservice=x"),
+            Some(HbaError::BadOption { .. })
+        ));
     }
 
     #[test]
