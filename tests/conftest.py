@@ -26,7 +26,7 @@ def collections_path(tmp_path_factory):
     ns = base / "ansible_collections" / "pgha"
     ns.mkdir(parents=True)
     (ns / "cluster").symlink_to(ROOT / "collection")
-    missing = [p.stem for p in (ROOT / "collection/plugins/modules").glob("*.yml")
+    missing = [p.stem for p in (ROOT / "crates/modules/src/bin").glob("*.rs")
                if not (ROOT / "collection/plugins/modules" / p.stem).exists()]
     assert not missing, f"module binaries missing (run `make modules`): {missing}"
     return base
@@ -187,3 +187,31 @@ def pg_factory():
 def pg(pg_factory):
     """One running throwaway PostgreSQL 15 server."""
     return pg_factory()
+
+
+# --- database modules (pg_role, pg_database, pg_extension, pg_slot, pg_info, pg_promote) ---
+
+def pg_login(srv, **args):
+    """Module arguments that reach `srv` over its Unix socket (peer auth with become_user=postgres)."""
+    return dict(login_host=str(srv.sockdir), login_port=srv.port, **args)
+
+
+def standby_of(pg_factory, primary, slot=None):
+    """A running streaming standby of `primary`, made with plain pg_basebackup over its socket
+    (independent of the module under test). Stopped and removed with the other servers."""
+    srv = pg_factory(start=False)
+    shutil.rmtree(srv.datadir)
+    args = [str(PG_BIN / "pg_basebackup"), "-D", str(srv.datadir), "-h", str(primary.sockdir), "-p", str(primary.port),
+            "-U", "postgres", "-X", "stream", "-R", "-c", "fast"]
+    if slot:
+        args += ["-C", "-S", slot]
+    r = as_postgres(args)
+    assert r.returncode == 0, r.stderr
+    with open(srv.datadir / "postgresql.auto.conf", "a") as f:
+        f.write(f"port = {srv.port}\nunix_socket_directories = '{srv.sockdir}'\n")
+    srv.start()
+    for _ in range(100):
+        if srv.psql("select count(*) from pg_stat_wal_receiver where status = 'streaming'") == [["1"]]:
+            return srv
+        time.sleep(0.1)
+    raise AssertionError("standby did not stream: " + srv.log())
