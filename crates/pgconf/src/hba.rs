@@ -11,14 +11,20 @@
 //! listed by [`HbaFile::includes`]. A line that does not parse is kept verbatim and listed by
 //! [`HbaFile::issues`] with its line number.
 //!
-//! Checked: connection types, the number of values where one is expected, addresses (IPv4/IPv6
-//! with a CIDR suffix or a separate netmask column, `all`, `samehost`, `samenet`, host names,
-//! `.suffix` names), authentication methods per format (PostgreSQL: trust reject scram-sha-256
-//! md5 password gss sspi ident peer ldap radius cert pam bsd; Pgpool-II 4.3: trust reject md5
-//! scram-sha-256 password cert pam ldap), the method/connection-type combinations PostgreSQL
-//! refuses (`peer` off local sockets, `gss`/`sspi` on them, `cert` off `hostssl`), options in `name=value` form. Not checked: option names
-//! and the options a method requires, `@file` contents, regular-expression syntax. IPv6
-//! addresses with a zone (`fe80::1%eth0`) are read as host names.
+//! Checked, as PostgreSQL 15 and Pgpool-II 4.3 check them (the oracle tests compare with
+//! PostgreSQL's `pg_hba_file_rules`): connection types; the number of values where one is
+//! expected; addresses (IPv4 in every `inet_aton` form such as `127.1`, IPv6 with an optional
+//! `%zone`, a CIDR suffix read like `strtol` or a separate netmask column, `all`, `samehost`,
+//! `samenet`, host names and `.suffix` names); authentication methods per format (PostgreSQL:
+//! trust reject scram-sha-256 md5 password gss sspi ident peer ldap radius cert pam bsd;
+//! Pgpool-II 4.3: trust reject md5 scram-sha-256 password cert pam ldap); the method and
+//! connection-type combinations PostgreSQL refuses (`peer` off local sockets, `gss` on them,
+//! `cert` off `hostssl`); options: `name=value` form, known names, the methods each goes with,
+//! `clientcert`/`clientname` values and `hostssl`, the options `ldap` and `radius` require and
+//! the RADIUS list lengths. Not checked: methods a particular server build leaves out (`sspi`
+//! and `bsd` on Linux, for example), values of other options (`ldapport`, `ldapurl` syntax),
+//! RADIUS server names (PostgreSQL resolves them), `@file` contents, regular-expression syntax
+//! (PostgreSQL 16 `/regex` names), PostgreSQL 16's own additions beyond include directives.
 //!
 //! # Rule identity
 //!

@@ -39,13 +39,22 @@ pub enum PcpError {
     CarriageReturn,
 }
 
-/// One pcp.conf entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One pcp.conf entry. `Debug` does not show the hash.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PcpEntry {
     /// The PCP user name.
     pub user: String,
     /// The stored hash: md5hex of the password (what `pg_md5 PASSWORD` prints).
     pub hash: String,
+}
+
+impl fmt::Debug for PcpEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PcpEntry")
+            .field("user", &self.user)
+            .field("is_md5", &self.is_md5())
+            .finish_non_exhaustive()
+    }
 }
 
 impl PcpEntry {
@@ -67,16 +76,25 @@ enum Kind {
     Invalid(PcpError),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Line {
     raw: String,
     kind: Kind,
 }
 
-/// A pcp.conf file, kept line for line.
-#[derive(Debug, Clone, Default)]
+/// A pcp.conf file, kept line for line. `Debug` shows no hash.
+#[derive(Clone, Default)]
 pub struct PcpConf {
     lines: Vec<Line>,
+}
+
+impl fmt::Debug for PcpConf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PcpConf")
+            .field("entries", &self.entries().collect::<Vec<_>>())
+            .field("lines", &self.lines.len())
+            .finish()
+    }
 }
 
 impl PcpConf {
@@ -261,6 +279,12 @@ mod tests {
         assert_eq!(f.upsert("#a", HASH), Err(PcpError::BadUser));
         assert_eq!(f.upsert("a", "pw"), Err(PcpError::NotMd5));
         assert_eq!(f.upsert("", HASH), Err(PcpError::EmptyUser));
+    }
+
+    #[test]
+    fn debug_hides_hashes() {
+        let f = PcpConf::parse(&format!("pcp:{HASH}\n"));
+        assert!(!format!("{f:?}").contains(HASH));
     }
 
     #[test]
