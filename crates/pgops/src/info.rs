@@ -169,7 +169,7 @@ fn wal_receiver(db: &mut Db) -> Result<Value, PgError> {
         db,
         "SELECT pid, status, sender_host, sender_port, slot_name, receive_start_lsn::text, written_lsn::text, flushed_lsn::text, \
          latest_end_lsn::text, pg_catalog.pg_last_wal_replay_lsn()::text AS replayed_lsn, \
-         pg_catalog.pg_wal_lsn_diff(latest_end_lsn, pg_catalog.pg_last_wal_replay_lsn())::int8 AS lag_bytes, \
+         pg_catalog.pg_wal_lsn_diff(greatest(latest_end_lsn, flushed_lsn), pg_catalog.pg_last_wal_replay_lsn())::int8 AS lag_bytes, \
          last_msg_receipt_time::text, conninfo FROM pg_catalog.pg_stat_wal_receiver",
         &[],
     )?;

@@ -361,7 +361,7 @@ fn probe(dir: &Path, owner: &RunAs) -> Result<Db, PgError> {
 fn receiver(db: &mut Db) -> Result<Option<Map<String, Value>>, PgError> {
     let rows = db.query(
         "SELECT status, sender_host, sender_port, slot_name, latest_end_lsn::text, pg_catalog.pg_last_wal_replay_lsn()::text, \
-         pg_catalog.pg_wal_lsn_diff(latest_end_lsn, pg_catalog.pg_last_wal_replay_lsn())::int8 \
+         pg_catalog.pg_wal_lsn_diff(greatest(latest_end_lsn, flushed_lsn), pg_catalog.pg_last_wal_replay_lsn())::int8 \
          FROM pg_catalog.pg_stat_wal_receiver",
         &[],
     )?;
