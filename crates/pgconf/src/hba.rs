@@ -1476,6 +1476,15 @@ impl HbaFile {
     /// options are set in place; otherwise the rule is inserted at `position`, laid out like the
     /// file's rules.
     pub fn upsert(&mut self, rule: &Rule, position: Position) -> Result<Change, HbaError> {
+        self.upsert_commented(rule, position, None)
+    }
+
+    /// Like [`HbaFile::upsert`]; a newly inserted rule gets `comment` at the end of its line.
+    /// An existing rule keeps the comment it has: comments are the DBA's, not the rule's.
+    pub fn upsert_commented(&mut self, rule: &Rule, position: Position, comment: Option<&str>) -> Result<Change, HbaError> {
+        if comment.is_some_and(|c| c.contains(['\n', '\r'])) {
+            return Err(HbaError::LineBreak);
+        }
         rule.check(self.format)?;
         let key = rule.key();
         let numbers: Vec<usize> = self.numbers().map(|(n, _)| n).collect();
@@ -1498,7 +1507,10 @@ impl HbaFile {
                     .position(|l| matches!(&l.kind, Kind::Rule(r) if r.method == Method::Reject)),
             }
             .unwrap_or(self.lines.len());
-            let body = self.layout().render(rule);
+            let mut body = self.layout().render(rule);
+            if let Some(c) = comment.map(str::trim).filter(|c| !c.is_empty()) {
+                body = format!("{body}\t# {c}");
+            }
             let nl = lines::newline(self.lines.iter().map(|l| l.raw.as_str()));
             let line = numbers
                 .get(index)

@@ -6,12 +6,12 @@
 #![deny(missing_docs)]
 
 pub mod kv;
-pub mod postgresql;
 pub mod pg_params;
 pub mod pgpool;
+pub mod postgresql;
 pub mod repmgr;
 
 pub mod hba;
+pub mod pcp;
 pub mod pgpass;
 pub mod pool_passwd;
-pub mod pcp;
