@@ -45,3 +45,38 @@ test-integration:
 clean:
 	cargo clean
 	rm -rf build $(addprefix $(MODULE_DIR)/,$(MODULES))
+
+## The three-node lab (issue 5): modules, the lab image, containers postgres1..3 on network
+## pgha_lab (10.0.0.181-183), playbooks/site.yml with the lab inventory, then the cluster state.
+## `make demo-destroy` removes the containers and the network. The containers are those of the
+## Molecule scenario `replication` (molecule/shared/base.yml), so `make test` replaces them.
+LAB_MOLECULE := $(VENV)/bin/molecule -c molecule/shared/base.yml
+LAB_HOSTS := postgres1 postgres2 postgres3
+LAB_PSQL := /usr/lib/postgresql/15/bin/psql -X
+
+.PHONY: demo-destroy lab-status
+demo: setup venv modules
+	molecule/image/build.sh >/dev/null
+	$(LAB_MOLECULE) create -s replication
+	cd playbooks && ANSIBLE_CONFIG=ansible.cfg ansible-playbook -i inventories/lab site.yml
+	@$(MAKE) --no-print-directory lab-status
+
+demo-destroy: venv
+	$(LAB_MOLECULE) destroy -s replication
+
+## Who is primary, and the primary's replication rows and slots (read-only; lab containers only).
+lab-status:
+	@docker network inspect pgha_lab >/dev/null 2>&1 || { echo "lab-status: no pgha_lab network (make demo)"; exit 1; }
+	@primary=""; for h in $(LAB_HOSTS); do \
+	  r=$$(docker exec -u postgres $$h $(LAB_PSQL) -Atqc 'select pg_is_in_recovery()' 2>/dev/null); \
+	  case "$$r" in f) echo "$$h: primary"; primary="$$primary $$h";; t) echo "$$h: standby";; *) echo "$$h: down";; esac; \
+	done; \
+	for p in $$primary; do \
+	  echo; echo "pg_stat_replication on $$p:"; \
+	  docker exec -u postgres $$p $(LAB_PSQL) -c 'select application_name, client_addr, state, sync_state, sent_lsn, replay_lsn, replay_lag from pg_stat_replication order by 1'; \
+	  echo "pg_replication_slots on $$p:"; \
+	  docker exec -u postgres $$p $(LAB_PSQL) -c 'select slot_name, slot_type, active, restart_lsn from pg_replication_slots order by 1'; \
+	  echo "pg_stat_archiver on $$p:"; \
+	  docker exec -u postgres $$p $(LAB_PSQL) -c 'select archived_count, last_archived_wal, failed_count from pg_stat_archiver'; \
+	done; \
+	n=$$(echo $$primary | wc -w); if [ "$$n" -ne 1 ]; then echo "lab-status: $$n primaries"; exit 1; fi
