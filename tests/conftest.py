@@ -44,7 +44,7 @@ def ansible_env(collections_path, tmp_path_factory):
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
         ANSIBLE_HOST_KEY_CHECKING="False",
-        ANSIBLE_PYTHON_INTERPRETER="auto_silent",
+        ANSIBLE_PYTHON_INTERPRETER=str(VENV_BIN / "python"),
         ANSIBLE_DEPRECATION_WARNINGS="False",
         PATH=f"{VENV_BIN}:{env.get('PATH', '')}",
     )

@@ -11,6 +11,8 @@ export PATH="$root/.venv/bin:$PATH"
 mkdir -p "$work/collections/ansible_collections/pgha"
 ln -s "$root/collection" "$work/collections/ansible_collections/pgha/cluster"
 export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_HOME="$work/home" ANSIBLE_NOCOLOR=1
+# The community module runs under the venv's Python (interpreter discovery may pick a missing one).
+export ANSIBLE_PYTHON_INTERPRETER="$root/.venv/bin/python"
 
 tasks=${TASKS:-50}
 gen() { # $1 = ours|community
