@@ -1489,11 +1489,17 @@ impl HbaFile {
         let key = rule.key();
         let numbers: Vec<usize> = self.numbers().map(|(n, _)| n).collect();
         let found = self.lines.iter().position(|l| matches!(&l.kind, Kind::Rule(r) if r.key() == key));
-        let before = self.lines.clone();
-        let change = if let Some(index) = found {
+        if let Some(index) = found {
             if matches!(&self.lines[index].kind, Kind::Rule(r) if r.same_effect(rule)) {
                 return Ok(Change::Unchanged);
             }
+        }
+        // Undo information: an edit touches only the edited line and, when appending, the
+        // last line (which may get its missing line break).
+        let old_edited = found.map(|i| self.lines[i].clone());
+        let old_last = self.lines.last().cloned();
+        let mut edited = found.unwrap_or(0);
+        let change = if let Some(index) = found {
             let raw = self.rewrite(index, rule);
             self.lines[index] = Line::new(raw, self.format);
             Change::Updated { line: numbers[index] }
@@ -1525,17 +1531,24 @@ impl HbaFile {
             if let Some(last) = self.lines.last_mut().filter(|_| index >= numbers.len()) {
                 *last = Line::new(std::mem::take(&mut last.raw), self.format);
             }
-            self.lines.insert(index.min(self.lines.len()), Line::new(raw, self.format));
+            let at = index.min(self.lines.len());
+            self.lines.insert(at, Line::new(raw, self.format));
+            edited = at;
             Change::Added { line }
         };
         // The edited line must read back as the rule, and no other line may read differently.
-        let ok = self
-            .lines
-            .iter()
-            .any(|l| matches!(&l.kind, Kind::Rule(r) if r.key() == key && r.same_effect(rule)))
-            && self.reads_back();
+        let ok = matches!(&self.lines[edited].kind, Kind::Rule(r) if r.key() == key && r.same_effect(rule))
+            && self.reads_back_around(edited, edited);
         if !ok {
-            self.lines = before;
+            match old_edited {
+                Some(line) => self.lines[edited] = line,
+                None => {
+                    self.lines.remove(edited);
+                    if let (Some(last), Some(old)) = (self.lines.last_mut(), old_last) {
+                        *last = old;
+                    }
+                }
+            }
             return Err(HbaError::NotRepresentable);
         }
         Ok(change)
@@ -1546,11 +1559,14 @@ impl HbaFile {
         let numbers: Vec<usize> = self.numbers().map(|(n, _)| n).collect();
         let before = self.lines.clone();
         let mut removed = Vec::new();
+        let mut seams = Vec::new();
         let mut index = 0;
         self.lines.retain(|l| {
             let hit = matches!(&l.kind, Kind::Rule(r) if r.key() == *key);
             if hit {
                 removed.push(numbers[index]);
+                // Where the removed line was, its neighbours now meet.
+                seams.push(index - (removed.len() - 1));
             }
             index += 1;
             !hit
@@ -1558,7 +1574,7 @@ impl HbaFile {
         if removed.is_empty() {
             return Change::Unchanged;
         }
-        if !self.reads_back() {
+        if !seams.iter().all(|&i| self.reads_back_around(i.saturating_sub(1), i)) {
             // Removing the lines would change how a neighbouring line is read (a backslash
             // continuation); keep the file as it was rather than change another rule.
             self.lines = before;
@@ -1567,10 +1583,22 @@ impl HbaFile {
         Change::Removed { lines: removed }
     }
 
-    /// Whether reading the current text gives back the same logical lines.
-    fn reads_back(&self) -> bool {
-        let again = HbaFile::parse(&self.to_string(), self.format);
-        again.lines.len() == self.lines.len() && again.lines.iter().zip(&self.lines).all(|(a, b)| a.raw == b.raw)
+    /// Whether the lines `first..=last` and their neighbours read back as the same logical
+    /// lines. Only a backslash continuation carries one line into the next, so an edit can
+    /// only change how its own line and the ones next to it are read.
+    fn reads_back_around(&self, first: usize, last: usize) -> bool {
+        if self.lines.is_empty() {
+            return true;
+        }
+        let start = first.saturating_sub(1);
+        let end = (last + 1).min(self.lines.len() - 1);
+        if start > end {
+            return true;
+        }
+        let window = &self.lines[start..=end];
+        let text: String = window.iter().map(|l| l.raw.as_str()).collect();
+        let again = HbaFile::parse(&text, self.format);
+        again.lines.len() == window.len() && again.lines.iter().zip(window).all(|(a, b)| a.raw == b.raw)
     }
 
     /// The new raw text of line `index` with `rule`'s method and options: on a single physical

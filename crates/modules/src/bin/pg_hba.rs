@@ -266,7 +266,16 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
     let content_changed = text != f.content();
     resp.changed = f.save(m, &text, &mut resp)?;
     resp.set("reload_required", content_changed && format == Format::PgHba);
-    resp.set("rules", hba.rules().map(|(n, r)| describe(n, r)).collect::<Vec<_>>());
+    // The rules asked about as the file has them now (not the whole file: a 10,000-rule file
+    // would make a megabyte of output nobody reads).
+    let keys: Vec<_> = wanted.iter().map(|(_, r, _)| r.key()).collect();
+    resp.set(
+        "rules",
+        hba.rules()
+            .filter(|(_, r)| keys.contains(&r.key()))
+            .map(|(n, r)| describe(n, r))
+            .collect::<Vec<_>>(),
+    );
     resp.set(
         "includes",
         hba.includes()
