@@ -87,6 +87,18 @@ fn version(v: &Option<Value>) -> Result<PgpoolVersion, Error> {
     text.parse::<PgpoolVersion>().map_err(|e| fail!("version: {e}"))
 }
 
+/// `backend_flagN`: `|`-separated flags Pgpool-II 4.x knows (it only logs unknown ones).
+fn check_flag(flag: &str) -> Result<(), Error> {
+    const FLAGS: &[&str] = &["ALLOW_TO_FAILOVER", "DISALLOW_TO_FAILOVER", "ALWAYS_PRIMARY"];
+    match flag.split('|').map(str::trim).find(|f| !FLAGS.contains(f)) {
+        Some(bad) => Err(fail!(
+            "backends: invalid flag \"{bad}\" (one or more of {} joined by |)",
+            FLAGS.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
 fn pgpool_err(e: PgpoolError) -> Error {
     fail!("{e}")
 }
@@ -121,6 +133,9 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
             Err(PgpoolError::InvalidValue { .. }) if value.is_none() => {}
             Err(e) => return Err(pgpool_err(e)),
         }
+    }
+    for flag in p.backends.iter().flatten().filter_map(|b| b.flag.as_deref()) {
+        check_flag(flag)?;
     }
     let backends: Option<Vec<Backend>> = p.backends.as_ref().map(|bs| {
         bs.iter()
