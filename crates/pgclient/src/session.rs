@@ -67,6 +67,17 @@ impl<T: Into<Arg>> From<Option<T>> for Arg {
 }
 
 impl Arg {
+    /// The parameter type sent with the value, so a statement needs no separate prepare
+    /// round trip.
+    fn pg_type(&self) -> Type {
+        match self {
+            Arg::Text(_) | Arg::Null => Type::TEXT,
+            Arg::Bool(_) => Type::BOOL,
+            Arg::Int(_) => Type::INT4,
+            Arg::BigInt(_) => Type::INT8,
+        }
+    }
+
     /// How the value reads in SQL, for `queries`.
     fn shown(&self) -> String {
         match self {
@@ -152,6 +163,11 @@ impl Stmt {
         }
         substitute(&self.sql, &self.args)
     }
+}
+
+/// Values with their types, as tokio-postgres' `*_typed` calls take them.
+fn typed(args: &[Arg]) -> Vec<(&(dyn ToSql + Sync), Type)> {
+    args.iter().map(|a| (a as &(dyn ToSql + Sync), a.pg_type())).collect()
 }
 
 /// Replaces `$n` outside quoted identifiers and literals with the n-th value.
@@ -309,12 +325,13 @@ impl Db {
         &self.database
     }
 
-    /// Reads rows; not recorded in `queries` (for reading the current state).
+    /// Reads rows; not recorded in `queries` (for reading the current state). Parameters go
+    /// with their types, so each statement is one round trip.
     pub fn query(&mut self, sql: &str, args: &[Arg]) -> Result<Vec<Row>, PgError> {
-        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let params = typed(args);
         let client = &self.client;
         self.rt
-            .block_on(client.query(sql, &params))
+            .block_on(client.query_typed(sql, &params))
             .map_err(|e| PgError::from_query(e, &self.target))
     }
 
@@ -345,8 +362,8 @@ impl Db {
             // a transaction block or be prepared (CREATE DATABASE, ALTER SYSTEM).
             self.rt.block_on(client.batch_execute(&stmt.sql)).map(|_| 0)
         } else {
-            let params: Vec<&(dyn ToSql + Sync)> = stmt.args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-            self.rt.block_on(client.execute(&stmt.sql, &params))
+            let params = typed(&stmt.args);
+            self.rt.block_on(client.execute_typed(&stmt.sql, &params))
         };
         result.map_err(|e| PgError::from_query(e, &self.target))
     }
@@ -355,10 +372,10 @@ impl Db {
     /// recording it in `queries` first.
     pub fn run_query(&mut self, stmt: &Stmt) -> Result<Vec<Row>, PgError> {
         self.queries.push(stmt.display());
-        let params: Vec<&(dyn ToSql + Sync)> = stmt.args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let params = typed(&stmt.args);
         let client = &self.client;
         self.rt
-            .block_on(client.query(&stmt.sql, &params))
+            .block_on(client.query_typed(&stmt.sql, &params))
             .map_err(|e| PgError::from_query(e, &self.target))
     }
 

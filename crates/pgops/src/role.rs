@@ -106,35 +106,27 @@ fn keyword(attr: &str, on: bool) -> String {
     }
 }
 
-fn read(db: &mut Db, name: &str) -> Result<Option<Current>, PgError> {
+fn read(db: &mut Db, name: &str, with_password: bool) -> Result<Option<Current>, PgError> {
     let Some(row) = db.query_opt(
-        "SELECT rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconnlimit, \
-         rolvaliduntil::text FROM pg_catalog.pg_roles WHERE rolname = $1",
+        "SELECT r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb, r.rolcanlogin, r.rolreplication, r.rolbypassrls, \
+         r.rolconnlimit, r.rolvaliduntil::text, ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m \
+         JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid ORDER BY 1) \
+         FROM pg_catalog.pg_roles r WHERE r.rolname = $1",
         &[Arg::from(name)],
     )?
     else {
         return Ok(None);
     };
     let get = |i: usize| -> Result<bool, PgError> { col(&row, i) };
-    let valid_until: Option<String> = col(&row, 8)?;
-    let member_of = db
-        .query(
-            "SELECT g.rolname FROM pg_catalog.pg_auth_members m \
-             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid JOIN pg_catalog.pg_roles u ON u.oid = m.member \
-             WHERE u.rolname = $1 ORDER BY 1",
-            &[Arg::from(name)],
-        )?
-        .iter()
-        .filter_map(|r| r.try_get::<_, String>(0).ok())
-        .collect();
-    let password = match db.query_opt(
-        "SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1",
-        &[Arg::from(name)],
-    ) {
-        Ok(Some(r)) => Some(col::<Option<String>>(&r, 0)?),
-        Ok(None) => Some(None),
-        Err(PgError::PermissionDenied(_)) => None,
-        Err(e) => return Err(e),
+    let password = if !with_password {
+        None
+    } else {
+        match db.query_opt("SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1", &[Arg::from(name)]) {
+            Ok(Some(r)) => Some(col::<Option<String>>(&r, 0)?),
+            Ok(None) => Some(None),
+            Err(PgError::PermissionDenied(_)) => None,
+            Err(e) => return Err(e),
+        }
     };
     Ok(Some(Current {
         superuser: get(0)?,
@@ -145,8 +137,8 @@ fn read(db: &mut Db, name: &str) -> Result<Option<Current>, PgError> {
         replication: get(5)?,
         bypassrls: get(6)?,
         conn_limit: col(&row, 7)?,
-        valid_until,
-        member_of,
+        valid_until: col(&row, 8)?,
+        member_of: col(&row, 9)?,
         password,
     }))
 }
@@ -219,7 +211,7 @@ pub fn run(m: &mut Module, (login, p): (LoginParams, RoleParams)) -> Result<Resp
 }
 
 fn plan_and_apply(m: &mut Module, db: &mut Db, p: &RoleParams) -> Result<Response, Error> {
-    let current = read(db, &p.name)?;
+    let current = read(db, &p.name, p.password.is_some() && !p.no_password_changes)?;
     let role = quote_ident(&p.name);
     let mut plan = Vec::new();
     let mut after = current.clone();
