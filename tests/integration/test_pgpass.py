@@ -137,7 +137,6 @@ def test_bad_input_fails_and_leaves_file(ansible, tmp_path):
         assert path.read_bytes() == before
 
 
-@pytest.mark.xfail(reason="ansible-module's owner lookup (getpwnam in a static glibc binary) segfaults for an unknown user")
 def test_unknown_owner_fails_cleanly(ansible, tmp_path):
     path = tmp_path / ".pgpass"
     path.write_text("h:5432:d:u:pw\n")

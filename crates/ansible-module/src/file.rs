@@ -235,20 +235,14 @@ fn lookup_user(name: &str) -> Result<u32, Error> {
     if let Ok(uid) = name.parse::<u32>() {
         return Ok(uid);
     }
-    match nix::unistd::User::from_name(name) {
-        Ok(Some(u)) => Ok(u.uid.as_raw()),
-        _ => Err(fail!("owner '{name}' is not a user on this host")),
-    }
+    crate::accounts::user_by_name(name).map(|u| u.uid).ok_or_else(|| fail!("owner '{name}' is not a user on this host"))
 }
 
 fn lookup_group(name: &str) -> Result<u32, Error> {
     if let Ok(gid) = name.parse::<u32>() {
         return Ok(gid);
     }
-    match nix::unistd::Group::from_name(name) {
-        Ok(Some(g)) => Ok(g.gid.as_raw()),
-        _ => Err(fail!("group '{name}' is not a group on this host")),
-    }
+    crate::accounts::group_by_name(name).ok_or_else(|| fail!("group '{name}' is not a group on this host"))
 }
 
 fn set_attrs(path: &Path, a: &Attrs) -> io::Result<()> {

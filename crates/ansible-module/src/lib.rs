@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod de;
 pub mod file;
 pub mod params;

@@ -59,12 +59,8 @@ impl Spec for Params {
 
 /// The home directory of `user`, from /etc/passwd.
 fn home_of(user: &str) -> Result<PathBuf, Error> {
-    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| fail!("cannot read /etc/passwd: {e}"))?;
-    passwd
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() >= 6 && f[0] == user)
-        .map(|f| PathBuf::from(f[5]))
+    ansible_module::accounts::user_by_name(user)
+        .map(|a| a.home)
         .ok_or_else(|| fail!("pgpool_user '{user}' is not a user on this host (needed to find ~/.pgpoolkey; or give key_file)"))
 }
 
