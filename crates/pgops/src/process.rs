@@ -5,9 +5,8 @@
 //! and the walreceiver read the same `~/.pgpass`. When the module already runs as the owner,
 //! children simply inherit it. Every command is recorded for `commands`.
 
-use ansible_module::{fail, Error};
-use nix::unistd::{Gid, Uid, User};
-use std::ffi::CString;
+use ansible_module::{accounts, fail, Error};
+use nix::unistd::{Gid, Uid};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -31,9 +30,7 @@ impl RunAs {
     /// The user owning `uid`, and whether children must switch to it (only when this process
     /// runs as root and `uid` is someone else). Fails when it would need to switch and cannot.
     pub fn owner(uid: Uid) -> Result<RunAs, Error> {
-        let user = User::from_uid(uid)
-            .map_err(|e| fail!("cannot look up the user with uid {uid}: {e}"))?
-            .ok_or_else(|| fail!("no user has uid {uid} (the owner of the data directory)"))?;
+        let user = accounts::user_by_uid(uid.as_raw()).ok_or_else(|| fail!("no local user has uid {uid} (the owner of the data directory)"))?;
         let me = nix::unistd::geteuid();
         let switch = uid != me;
         if switch && !me.is_root() {
@@ -43,17 +40,12 @@ impl RunAs {
                 user.name
             ));
         }
-        let groups = if switch {
-            let cname = CString::new(user.name.as_str()).map_err(|_| fail!("the user name {:?} holds a NUL byte", user.name))?;
-            nix::unistd::getgrouplist(&cname, user.gid).map_err(|e| fail!("cannot read the groups of {}: {e}", user.name))?
-        } else {
-            Vec::new()
-        };
+        let groups = if switch { accounts::groups_of(&user).into_iter().map(Gid::from_raw).collect() } else { Vec::new() };
         Ok(RunAs {
             name: user.name,
             uid,
-            gid: user.gid,
-            home: user.dir,
+            gid: Gid::from_raw(user.gid),
+            home: user.home,
             groups,
             switch,
         })
@@ -61,10 +53,8 @@ impl RunAs {
 
     /// The user by name (`owner` of a data directory still to be made).
     pub fn by_name(name: &str) -> Result<RunAs, Error> {
-        let user = User::from_name(name)
-            .map_err(|e| fail!("cannot look up the user {name}: {e}"))?
-            .ok_or_else(|| fail!("there is no user {name} on this host"))?;
-        RunAs::owner(user.uid)
+        let user = accounts::user_by_name(name).ok_or_else(|| fail!("there is no local user {name} on this host"))?;
+        RunAs::owner(Uid::from_raw(user.uid))
     }
 
     /// Whether the process must switch to this user for children (it runs as root).
