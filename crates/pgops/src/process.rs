@@ -30,7 +30,8 @@ impl RunAs {
     /// The user owning `uid`, and whether children must switch to it (only when this process
     /// runs as root and `uid` is someone else). Fails when it would need to switch and cannot.
     pub fn owner(uid: Uid) -> Result<RunAs, Error> {
-        let user = accounts::user_by_uid(uid.as_raw()).ok_or_else(|| fail!("no local user has uid {uid} (the owner of the data directory)"))?;
+        let user =
+            accounts::user_by_uid(uid.as_raw()).ok_or_else(|| fail!("no local user has uid {uid} (the owner of the data directory)"))?;
         let me = nix::unistd::geteuid();
         let switch = uid != me;
         if switch && !me.is_root() {
@@ -40,7 +41,11 @@ impl RunAs {
                 user.name
             ));
         }
-        let groups = if switch { accounts::groups_of(&user).into_iter().map(Gid::from_raw).collect() } else { Vec::new() };
+        let groups = if switch {
+            accounts::groups_of(&user).into_iter().map(Gid::from_raw).collect()
+        } else {
+            Vec::new()
+        };
         Ok(RunAs {
             name: user.name,
             uid,

@@ -121,7 +121,10 @@ fn read(db: &mut Db, name: &str, with_password: bool) -> Result<Option<Current>,
     let password = if !with_password {
         None
     } else {
-        match db.query_opt("SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1", &[Arg::from(name)]) {
+        match db.query_opt(
+            "SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1",
+            &[Arg::from(name)],
+        ) {
             Ok(Some(r)) => Some(col::<Option<String>>(&r, 0)?),
             Ok(None) => Some(None),
             Err(PgError::PermissionDenied(_)) => None,
