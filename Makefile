@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Module binaries are the [[bin]] targets of crates/modules.
 MODULES := $(basename $(notdir $(wildcard crates/modules/src/bin/*.rs)))
 
-.PHONY: all setup venv modules collection test test-unit test-integration lint demo destroy bench clean
+.PHONY: all setup venv modules collection test test-unit test-integration test-lab demo clean
 
 all: modules
 
@@ -35,6 +35,14 @@ test: setup venv modules
 	cargo clippy --all-targets --locked -- -D warnings
 	cargo test --locked --workspace
 	$(MAKE) test-integration
+	$(MAKE) test-lab
+
+## The lab: role specs equal their defaults, lint (production profile), the replication scenario.
+test-lab:
+	molecule/image/build.sh >/dev/null
+	$(VENV)/bin/python molecule/replication/check_role_specs.py
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/playbooks/collections ansible-lint
+	$(VENV)/bin/molecule -c molecule/shared/base.yml test -s replication
 
 test-unit:
 	cargo test --workspace
