@@ -45,7 +45,10 @@ mod tests {
     fn values_render_like_a_dba_writes_them() {
         assert_eq!(conf_value("x", &json!(true)).unwrap(), "on");
         assert_eq!(conf_value("x", &json!(10)).unwrap(), "10");
-        assert_eq!(conf_value("x", &json!(["repmgr", "pg_stat_statements"])).unwrap(), "repmgr,pg_stat_statements");
+        assert_eq!(
+            conf_value("x", &json!(["repmgr", "pg_stat_statements"])).unwrap(),
+            "repmgr,pg_stat_statements"
+        );
         assert!(conf_value("x", &json!(null)).is_err());
     }
 }

@@ -51,7 +51,13 @@ fn wanted(p: &Params) -> Result<Vec<(String, Option<String>)>, Error> {
 
 fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Error> {
     let wanted = wanted(&p)?;
-    let f = ManagedFile::open(&file, FileDefaults { create: false, mode: 0o600 })?;
+    let f = ManagedFile::open(
+        &file,
+        FileDefaults {
+            create: false,
+            mode: 0o600,
+        },
+    )?;
     let mut conf = PostgresqlConf::parse(f.content());
     conf.check_syntax().map_err(|e| fail!("{}: {e}", file.path.display()))?;
 
