@@ -30,7 +30,12 @@ fn parse_passwd(text: &str) -> impl Iterator<Item = Account> + '_ {
         if f.len() < 7 {
             return None;
         }
-        Some(Account { name: f[0].to_string(), uid: f[2].parse().ok()?, gid: f[3].parse().ok()?, home: PathBuf::from(f[5]) })
+        Some(Account {
+            name: f[0].to_string(),
+            uid: f[2].parse().ok()?,
+            gid: f[3].parse().ok()?,
+            home: PathBuf::from(f[5]),
+        })
     })
 }
 

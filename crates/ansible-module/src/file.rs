@@ -235,7 +235,9 @@ fn lookup_user(name: &str) -> Result<u32, Error> {
     if let Ok(uid) = name.parse::<u32>() {
         return Ok(uid);
     }
-    crate::accounts::user_by_name(name).map(|u| u.uid).ok_or_else(|| fail!("owner '{name}' is not a user on this host"))
+    crate::accounts::user_by_name(name)
+        .map(|u| u.uid)
+        .ok_or_else(|| fail!("owner '{name}' is not a user on this host"))
 }
 
 fn lookup_group(name: &str) -> Result<u32, Error> {
