@@ -125,9 +125,9 @@ fn plan_and_apply(m: &mut Module, db: &mut Db, p: &DatabaseParams) -> Result<Res
             plan.push(Stmt::new(sql));
             after = Some(Current {
                 owner: p.owner.clone().unwrap_or_else(|| db.user().to_string()),
-                encoding: p.encoding.clone().unwrap_or_default(),
-                collate: p.lc_collate.clone().unwrap_or_default(),
-                ctype: p.lc_ctype.clone().unwrap_or_default(),
+                encoding: p.encoding.clone().unwrap_or_else(|| "(as the template)".into()),
+                collate: p.lc_collate.clone().unwrap_or_else(|| "(as the template)".into()),
+                ctype: p.lc_ctype.clone().unwrap_or_else(|| "(as the template)".into()),
             });
         }
         (State::Present, Some(cur)) => {
