@@ -152,3 +152,14 @@ def test_wrong_password_fails_readably(ansible, primary, standby_dir):
     assert res["failed"] is True and "pg_basebackup failed" in res["msg"] and "password authentication failed" in res["msg"], res
     assert "not-the-password" not in out
     assert list(data.iterdir()) == []
+
+
+def test_runs_as_the_owner_too(ansible, primary, standby_dir):
+    """With become_user: postgres the module needs no user switch: same result."""
+    data, sock = standby_dir
+    args = args_for(primary, data, sock)
+    res, _ = ansible.module("pg_basebackup_standby", args, become_user="postgres")
+    assert res["changed"] is True and res["streaming"] is True, res
+    assert not any(c.startswith("(as ") for c in res["commands"]), res["commands"]
+    res, _ = ansible.module("pg_basebackup_standby", args, become_user="postgres")
+    assert res["changed"] is False and res["streaming"] is True
