@@ -31,6 +31,14 @@ pub enum Change {
         /// 1-based line number of the rewritten line.
         line: usize,
     },
+    /// An entry shadowed by an earlier wildcard line was taken out of its place and written
+    /// again just before that line, so that it is the one libpq finds.
+    Moved {
+        /// 1-based line number of the entry before the edit.
+        from: usize,
+        /// 1-based line number of the entry after the edit.
+        to: usize,
+    },
     /// Lines were removed; their 1-based line numbers in the file before the edit.
     Removed {
         /// 1-based line numbers (before the edit) of the removed lines.
@@ -394,11 +402,24 @@ impl PassFile {
     pub fn upsert(&mut self, entry: &PassEntry) -> Result<Change, PassError> {
         entry.check(self.format)?;
         let body = entry.render();
+        let shadow = self
+            .lines
+            .iter()
+            .position(|l| matches!(&l.kind, Kind::Entry(e) if shadows(&l.raw, e, entry, self.format)));
         if let Some(index) = self.index_of(entry) {
+            let shadowed = shadow.filter(|s| *s < index);
             if let Kind::Entry(existing) = &self.lines[index].kind {
-                if existing.password == entry.password {
+                if existing.password == entry.password && shadowed.is_none() {
                     return Ok(Change::Unchanged);
                 }
+            }
+            if let Some(to) = shadowed {
+                self.lines.remove(index);
+                self.insert_line(to, &body);
+                return Ok(Change::Moved {
+                    from: index + 1,
+                    to: to + 1,
+                });
             }
             let old = &self.lines[index].raw;
             let raw = match self.format {
@@ -410,11 +431,7 @@ impl PassFile {
             self.set_line(index, raw);
             return Ok(Change::Updated { line: index + 1 });
         }
-        let index = self
-            .lines
-            .iter()
-            .position(|l| matches!(&l.kind, Kind::Entry(e) if shadows(&l.raw, e, entry, self.format)))
-            .unwrap_or(self.lines.len());
+        let index = shadow.unwrap_or(self.lines.len());
         self.insert_line(index, &body);
         Ok(Change::Added { line: index + 1 })
     }
@@ -787,5 +804,15 @@ mod tests {
         assert!(!format!("{e:?}").contains("s3cr3t"));
         let f = pg("h:1:d:u:s3cr3t\n");
         assert!(!format!("{f:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn an_entry_shadowed_by_a_wildcard_moves_before_it() {
+        let mut f = PassFile::parse("*:9898:replication:*:\nlocalhost:9898:replication:u\\:1:old\n", PassFormat::PgPass);
+        let e = PassEntry::pgpass("localhost", "9898", "replication", "u:1", "new");
+        assert_eq!(f.upsert(&e), Ok(Change::Moved { from: 2, to: 1 }));
+        assert_eq!(f.to_string(), "localhost:9898:replication:u\\:1:new\n*:9898:replication:*:\n");
+        assert_eq!(f.lookup("localhost", "9898", "replication", "u:1"), Some("new".to_string()));
+        assert_eq!(f.upsert(&e), Ok(Change::Unchanged));
     }
 }

@@ -41,6 +41,15 @@ fn check_edit(before: &str, after: &str, change: &Change) -> Result<(), TestCase
                 prop_assert_eq!(a[k], b[k]);
             }
         }
+        Change::Moved { from, to } => {
+            // The entry left line `from` and stands, rewritten, at line `to` (< from).
+            let (from, to) = (*from, *to);
+            prop_assert!(to < from);
+            prop_assert_eq!(a.len(), b.len());
+            prop_assert_eq!(&a[..to - 1], &b[..to - 1]);
+            prop_assert_eq!(&a[to..from], &b[to - 1..from - 1]);
+            prop_assert_eq!(&a[from..], &b[from..]);
+        }
         Change::Removed { lines } => {
             let expected: Vec<&str> = b
                 .iter()
