@@ -421,9 +421,7 @@ impl Ctx<'_> {
 
     fn stop(&mut self, owner: &RunAs, bin: &Path) -> Result<(), Error> {
         let done = match &self.p.service {
-            Some(s) => self
-                .runner
-                .run(None, Path::new("/bin/systemctl"), &["stop".into(), s.clone()], &[])?,
+            Some(s) => self.runner.run(None, systemctl(), &["stop".into(), s.clone()], &[])?,
             None => self.runner.run(
                 Some(owner),
                 &bin.join("pg_ctl"),
@@ -448,9 +446,7 @@ impl Ctx<'_> {
 
     fn start(&mut self, owner: &RunAs, bin: &Path) -> Result<(), Error> {
         let done = match &self.p.service {
-            Some(s) => self
-                .runner
-                .run(None, Path::new("/bin/systemctl"), &["start".into(), s.clone()], &[])?,
+            Some(s) => self.runner.run(None, systemctl(), &["start".into(), s.clone()], &[])?,
             None => {
                 let log = self.dir.join("pg_ctl.log");
                 self.runner.run(
@@ -480,9 +476,7 @@ impl Ctx<'_> {
 
     fn reload(&mut self, owner: &RunAs, bin: &Path) -> Result<(), Error> {
         let done = match &self.p.service {
-            Some(s) => self
-                .runner
-                .run(None, Path::new("/bin/systemctl"), &["reload".into(), s.clone()], &[])?,
+            Some(s) => self.runner.run(None, systemctl(), &["reload".into(), s.clone()], &[])?,
             None => self.runner.run(
                 Some(owner),
                 &bin.join("pg_ctl"),
@@ -546,6 +540,15 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+/// systemctl, wherever the distribution puts it.
+fn systemctl() -> &'static Path {
+    ["/usr/bin/systemctl", "/bin/systemctl"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+        .unwrap_or(Path::new("/usr/bin/systemctl"))
 }
 
 /// Removes everything inside `dir` (a symlink is removed, not followed).
