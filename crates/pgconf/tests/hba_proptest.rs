@@ -139,6 +139,7 @@ fn check_edit(before: &str, after: &str, change: &Change) {
             let after_count = a.len() - i - 1;
             assert_eq!(&a[i + 1..], &b[b.len() - after_count..]);
         }
+        Change::Moved { .. } => panic!("pg_hba edits never move a rule"),
         Change::Removed { lines } => {
             assert!(!lines.is_empty());
             assert!(a.len() < b.len());
