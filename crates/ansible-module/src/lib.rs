@@ -26,7 +26,7 @@ mod response;
 pub mod scrub;
 
 pub use file::{FileParams, ManagedFile};
-pub use params::{ParamInfo, Params, Spec};
+pub use params::{ParamInfo, Params, Spec, State};
 pub use response::{Diff, Error, Response};
 
 use serde_json::{Map, Value};

@@ -17,6 +17,17 @@ pub trait Spec: DeserializeOwned {
     const ALIASES: &'static [(&'static str, &'static str)] = &[];
 }
 
+/// Ansible's `state: present | absent`, the same in every module that takes it.
+#[derive(Debug, serde::Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// The thing should exist (the default).
+    #[default]
+    Present,
+    /// The thing should not exist.
+    Absent,
+}
+
 /// The description of one accepted parameter, for messages and the docs check.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ParamInfo {

@@ -25,18 +25,9 @@ mod process;
 
 use ansible_module::{Error, Module, Response};
 use pgclient::{Db, LoginParams, PgError};
-use serde::Deserialize;
 
-/// `state`: whether the object should exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// It exists (created or brought in line).
-    #[default]
-    Present,
-    /// It does not exist (dropped when found).
-    Absent,
-}
+/// `state`: whether the object should exist (the protocol crate's, shared by every module).
+pub use ansible_module::State;
 
 /// Connects for a module, passing connection warnings on to the module.
 pub(crate) fn connect(m: &mut Module, login: &LoginParams, database: Option<&str>) -> Result<Db, Error> {

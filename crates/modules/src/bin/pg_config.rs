@@ -1,19 +1,11 @@
 //! pg_config: set PostgreSQL parameters in postgresql.conf or a conf.d file.
 
 use ansible_module::file::FileDefaults;
-use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec};
+use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgconf::postgresql::PostgresqlConf;
 use pgha_modules::{conf_value, describe_includes};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum State {
-    #[default]
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize)]
 struct Params {

@@ -1,19 +1,11 @@
 //! pg_hba: client authentication rules in pg_hba.conf or pool_hba.conf.
 
 use ansible_module::file::FileDefaults;
-use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec};
+use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgconf::hba::{Address, AuthOption, ConnectionType, Format, HbaFile, Mask, Method, Position, Rule, Token};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::net::IpAddr;
-
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum State {
-    #[default]
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize, Default, Clone, Copy)]
 #[serde(rename_all = "snake_case")]

@@ -1,19 +1,11 @@
 //! pgpass: entries in libpq's `.pgpass` or Pgpool-II's `.pcppass` password file.
 
 use ansible_module::file::FileDefaults;
-use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec};
+use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgconf::pgpass::{PassEntry, PassFile, PassFormat};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::os::unix::fs::MetadataExt;
-
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum State {
-    #[default]
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize, Default, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]

@@ -1,19 +1,11 @@
 //! pgpool_config: settings, backends and watchdog nodes in Pgpool-II's pgpool.conf.
 
 use ansible_module::file::FileDefaults;
-use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec};
+use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgconf::pgpool::{self, Backend, IndexedChanges, PgpoolConf, PgpoolError, PgpoolVersion, WatchdogNode};
 use pgha_modules::{conf_value, describe_includes};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum State {
-    #[default]
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

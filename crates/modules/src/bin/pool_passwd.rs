@@ -2,21 +2,13 @@
 //! user's md5 hash in pcp.conf.
 
 use ansible_module::file::FileDefaults;
-use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec};
+use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgauth::pgpool::{self, PoolKey};
 use pgconf::pcp::PcpConf;
 use pgconf::pool_passwd::{PoolPasswd, SecretKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum State {
-    #[default]
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize, Default, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]

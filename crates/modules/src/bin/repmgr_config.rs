@@ -1,18 +1,10 @@
 //! repmgr_config: keys of repmgr.conf (repmgr 5.3), with repmgr's quoting.
 
 use ansible_module::file::FileDefaults;
-use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec};
+use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgconf::repmgr::{self, RepmgrConf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-
-#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
-#[serde(rename_all = "snake_case")]
-enum State {
-    #[default]
-    Present,
-    Absent,
-}
 
 #[derive(Deserialize)]
 struct Params {
