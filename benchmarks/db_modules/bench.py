@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from conftest import VENV_BIN, PgServer, free_port  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from timing import peak_rss_kb, side_by_side, timed  # noqa: E402,F401
+
 ADMIN_PW = "Bench-Admin-Pw-1"
 ROLES, DBS, EXTS, SLOTS = 7, 7, 5, 6          # 25 objects: created, then dropped
 EXTENSIONS = ["citext", "hstore", "pg_trgm", "ltree", "isn"]
@@ -73,43 +76,6 @@ def playbook(kind, login):
              ("postgresql_user", {"name": f"{p}_role{i}", "state": "absent"}))
     assert len(tasks) == 50
     return [{"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": tasks}]
-
-
-def timed(cmd, env=None, user=None):
-    """Runs cmd (as `user`); returns its wall seconds."""
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, user=user, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0 or b'"failed": true' in proc.stdout or b'"failed":true' in proc.stdout:
-        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{proc.stdout.decode()}\n{proc.stderr.decode()}")
-    return wall
-
-
-def peak_rss_kb(cmd, env, user=None):
-    """Peak RSS of cmd as GNU time reports it (median of 5 runs)."""
-    out = []
-    for _ in range(5):
-        r = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], env=env, user=user, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
-        out.append(int(r.stderr.strip().splitlines()[-1]))
-    return statistics.median(out)
-
-
-def side_by_side(name_a, cmd_a, name_b, cmd_b, runs, env, user=None):
-    timed(cmd_a, env, user)  # warm-up
-    timed(cmd_b, env, user)
-    a, b, ratios = [], [], []
-    for _ in range(runs):
-        wa = timed(cmd_a, env, user)
-        wb = timed(cmd_b, env, user)
-        a.append(wa)
-        b.append(wb)
-        ratios.append(wb / wa)
-    med = statistics.median
-    print(f"  A {name_a:<44} wall median {med(a) * 1000:9.1f} ms (min {min(a) * 1000:.1f}, max {max(a) * 1000:.1f})")
-    print(f"  B {name_b:<44} wall median {med(b) * 1000:9.1f} ms (min {min(b) * 1000:.1f}, max {max(b) * 1000:.1f})")
-    print(f"  ratio B/A: median {med(ratios):.1f}x (min {min(ratios):.1f}x, max {max(ratios):.1f}x, {runs} pairs in turns)")
-    return med(ratios)
 
 
 def main():
