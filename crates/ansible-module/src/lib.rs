@@ -136,6 +136,8 @@ fn load<P: Params>(name: &str, path: Option<&str>, module: &mut Module) -> Resul
             "_ansible_diff" => module.diff = de::from_value(&v).unwrap_or(false),
             "_ansible_verbosity" => module.verbosity = de::from_value(&v).unwrap_or(0),
             k if k.starts_with("_ansible_") => {}
+            // Ansible treats an explicit null as "not given": the default applies.
+            _ if v.is_null() => {}
             _ => {
                 user.insert(k, v);
             }
