@@ -217,7 +217,7 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
 }
 
 /// Ansible's modes: a number is the mode itself (YAML `0600` is 384), a string is octal.
-fn parse_mode(v: &Value) -> Result<u32, Error> {
+pub fn parse_mode(v: &Value) -> Result<u32, Error> {
     let mode = match v {
         Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
         Value::String(s) => u32::from_str_radix(s.trim().trim_start_matches("0o"), 8).ok(),

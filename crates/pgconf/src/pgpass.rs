@@ -650,6 +650,53 @@ fn lookup_line(raw: &str, format: PassFormat, tokens: &[&str]) -> Option<String>
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// `text` with the password of every entry line replaced by `********` (for diffs); a line
+/// that is not an entry is masked whole, since it may hold a secret.
+pub fn mask_passwords(text: &str, format: PassFormat) -> String {
+    let key_fields = match format {
+        PassFormat::PgPass => 4,
+        PassFormat::PcpPass => 3,
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[body.len()..];
+        if body.trim().is_empty() || body.starts_with('#') {
+            out.push_str(line);
+            continue;
+        }
+        let mut colons = 0;
+        let mut escaped = false;
+        let mut cut = None;
+        for (i, c) in body.char_indices() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == ':' {
+                colons += 1;
+                if colons == key_fields {
+                    cut = Some(i + 1);
+                    break;
+                }
+            }
+        }
+        match cut {
+            Some(i) => {
+                out.push_str(&body[..i]);
+                out.push_str("********");
+                out.push_str(ending);
+            }
+            // Not an entry: nothing to hide but the whole line, which may hold a secret.
+            None => {
+                out.push_str("********");
+                out.push_str(ending);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -814,5 +861,15 @@ mod tests {
         assert_eq!(f.to_string(), "localhost:9898:replication:u\\:1:new\n*:9898:replication:*:\n");
         assert_eq!(f.lookup("localhost", "9898", "replication", "u:1"), Some("new".to_string()));
         assert_eq!(f.upsert(&e), Ok(Change::Unchanged));
+    }
+
+    #[test]
+    fn masks_only_passwords() {
+        let text = "# c\nh:5432:db:u\\:x:s3cret\r\nh:9898:pcp:pw\n";
+        assert_eq!(
+            mask_passwords(text, PassFormat::PgPass),
+            "# c\nh:5432:db:u\\:x:********\r\n********\n"
+        );
+        assert_eq!(mask_passwords("h:9898:pcp:pw", PassFormat::PcpPass), "h:9898:pcp:********");
     }
 }

@@ -520,5 +520,19 @@ impl KvFile<Pgpool> {
     }
 }
 
+/// Checks a `backend_flagN` value: `|`-separated flags Pgpool-II 4.x knows (Pgpool-II itself
+/// only logs unknown ones, so a typo would silently allow failover).
+pub fn check_backend_flag(flag: &str) -> Result<(), PgpoolError> {
+    const FLAGS: &[&str] = &["ALLOW_TO_FAILOVER", "DISALLOW_TO_FAILOVER", "ALWAYS_PRIMARY"];
+    match flag.split('|').map(str::trim).find(|f| !FLAGS.contains(f)) {
+        Some(bad) => Err(PgpoolError::InvalidValue {
+            name: "backend_flag".to_string(),
+            value: bad.to_string(),
+            reason: format!("one or more of {} joined by |", FLAGS.join(", ")),
+        }),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -310,6 +310,37 @@ fn classify(raw: &str) -> Kind {
     Kind::Entry(PoolPasswdEntry { user, secret }, tail)
 }
 
+/// `text` with everything after each entry's user name replaced by `********` (the secret
+/// and any user-mapping tail), for diffs of pool_passwd and pcp.conf.
+pub fn mask_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[body.len()..];
+        if body.trim().is_empty() || body.starts_with('#') {
+            out.push_str(line);
+            continue;
+        }
+        let mut escaped = false;
+        let mut cut = None;
+        for (i, c) in body.char_indices() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == ':' {
+                cut = Some(i + 1);
+                break;
+            }
+        }
+        let keep = cut.map(|i| &body[..i]).unwrap_or("");
+        out.push_str(keep);
+        out.push_str("********");
+        out.push_str(ending);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,5 +417,13 @@ mod tests {
         assert!(!format!("{f:?}").contains("s3cr3t"));
         let e = f.get("a").unwrap();
         assert!(!format!("{e:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn masks_everything_after_the_user() {
+        assert_eq!(
+            mask_secrets("# c\npostgres:AESabc=\nu\\:x:md5123:map\n"),
+            "# c\npostgres:********\nu\\:x:********\n"
+        );
     }
 }

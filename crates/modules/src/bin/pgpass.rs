@@ -1,8 +1,8 @@
 //! pgpass: entries in libpq's `.pgpass` or Pgpool-II's `.pcppass` password file.
 
-use ansible_module::file::FileDefaults;
+use ansible_module::file::{parse_mode, FileDefaults};
 use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
-use pgconf::pgpass::{PassEntry, PassFile, PassFormat};
+use pgconf::pgpass::{mask_passwords, PassEntry, PassFile, PassFormat};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::os::unix::fs::MetadataExt;
@@ -77,56 +77,6 @@ fn entry(e: &EntryParams, format: FileFormat, state: State) -> Result<PassEntry,
     }
 }
 
-/// `text` with everything after the key fields of each entry line (the password) masked.
-fn mask(text: &str, key_fields: usize) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let ending = &line[body.len()..];
-        if body.trim().is_empty() || body.starts_with('#') {
-            out.push_str(line);
-            continue;
-        }
-        let mut colons = 0;
-        let mut escaped = false;
-        let mut cut = None;
-        for (i, c) in body.char_indices() {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == ':' {
-                colons += 1;
-                if colons == key_fields {
-                    cut = Some(i + 1);
-                    break;
-                }
-            }
-        }
-        match cut {
-            Some(i) => {
-                out.push_str(&body[..i]);
-                out.push_str("********");
-                out.push_str(ending);
-            }
-            // Not an entry: nothing to hide but the whole line, which may hold a secret.
-            None => {
-                out.push_str("********");
-                out.push_str(ending);
-            }
-        }
-    }
-    out
-}
-
-fn parse_mode(v: &Value) -> Option<u32> {
-    match v {
-        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-        Value::String(s) => u32::from_str_radix(s.trim().trim_start_matches("0o"), 8).ok(),
-        _ => None,
-    }
-}
-
 fn describe(line: usize, e: &PassEntry) -> Value {
     let mut v = json!({
         "line": line,
@@ -141,9 +91,9 @@ fn describe(line: usize, e: &PassEntry) -> Value {
 }
 
 fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Error> {
-    let (format, key_fields, name) = match p.format {
-        FileFormat::Pgpass => (PassFormat::PgPass, 4, ".pgpass"),
-        FileFormat::Pcppass => (PassFormat::PcpPass, 3, ".pcppass"),
+    let (format, name) = match p.format {
+        FileFormat::Pgpass => (PassFormat::PgPass, ".pgpass"),
+        FileFormat::Pcppass => (PassFormat::PcpPass, ".pcppass"),
     };
     // Every entry is checked before the file is touched.
     let wanted: Vec<PassEntry> = p
@@ -176,13 +126,13 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
 
     let mut resp = Response::new(false);
     let text = pass.to_string();
-    resp.changed = f.save_masked(m, &text, &mut resp, |t| mask(t, key_fields))?;
+    resp.changed = f.save_masked(m, &text, &mut resp, |t| mask_passwords(t, format))?;
 
     // libpq ignores a .pgpass that group or others can read.
     let mode = file
         .mode
         .as_ref()
-        .and_then(parse_mode)
+        .and_then(|v| parse_mode(v).ok())
         .or_else(|| std::fs::metadata(&file.path).ok().map(|md| md.mode() & 0o7777))
         .unwrap_or(0o600);
     if mode & 0o077 != 0 {

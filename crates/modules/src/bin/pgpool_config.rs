@@ -2,7 +2,7 @@
 
 use ansible_module::file::FileDefaults;
 use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
-use pgconf::pgpool::{self, Backend, IndexedChanges, PgpoolConf, PgpoolError, PgpoolVersion, WatchdogNode};
+use pgconf::pgpool::{self, check_backend_flag, Backend, IndexedChanges, PgpoolConf, PgpoolError, PgpoolVersion, WatchdogNode};
 use pgha_modules::{conf_value, describe_includes};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -79,18 +79,6 @@ fn version(v: &Option<Value>) -> Result<PgpoolVersion, Error> {
     text.parse::<PgpoolVersion>().map_err(|e| fail!("version: {e}"))
 }
 
-/// `backend_flagN`: `|`-separated flags Pgpool-II 4.x knows (it only logs unknown ones).
-fn check_flag(flag: &str) -> Result<(), Error> {
-    const FLAGS: &[&str] = &["ALLOW_TO_FAILOVER", "DISALLOW_TO_FAILOVER", "ALWAYS_PRIMARY"];
-    match flag.split('|').map(str::trim).find(|f| !FLAGS.contains(f)) {
-        Some(bad) => Err(fail!(
-            "backends: invalid flag \"{bad}\" (one or more of {} joined by |)",
-            FLAGS.join(", ")
-        )),
-        None => Ok(()),
-    }
-}
-
 fn pgpool_err(e: PgpoolError) -> Error {
     fail!("{e}")
 }
@@ -127,7 +115,7 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
         }
     }
     for flag in p.backends.iter().flatten().filter_map(|b| b.flag.as_deref()) {
-        check_flag(flag)?;
+        check_backend_flag(flag).map_err(pgpool_err)?;
     }
     let backends: Option<Vec<Backend>> = p.backends.as_ref().map(|bs| {
         bs.iter()

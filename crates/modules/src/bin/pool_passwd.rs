@@ -5,7 +5,7 @@ use ansible_module::file::FileDefaults;
 use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgauth::pgpool::{self, PoolKey};
 use pgconf::pcp::PcpConf;
-use pgconf::pool_passwd::{PoolPasswd, SecretKind};
+use pgconf::pool_passwd::{mask_secrets, PoolPasswd, SecretKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -79,37 +79,6 @@ fn load_key(path: &Path) -> Result<PoolKey, String> {
     PoolKey::from_key_file(&bytes).map_err(|e| format!("the key file {}: {e}", path.display()))
 }
 
-/// `text` with everything after each entry's user name masked (the secret and any
-/// user-mapping tail).
-fn mask(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let ending = &line[body.len()..];
-        if body.trim().is_empty() || body.starts_with('#') {
-            out.push_str(line);
-            continue;
-        }
-        let mut escaped = false;
-        let mut cut = None;
-        for (i, c) in body.char_indices() {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == ':' {
-                cut = Some(i + 1);
-                break;
-            }
-        }
-        let keep = cut.map(|i| &body[..i]).unwrap_or("");
-        out.push_str(keep);
-        out.push_str("********");
-        out.push_str(ending);
-    }
-    out
-}
-
 fn kind_name(k: SecretKind) -> &'static str {
     match k {
         SecretKind::Md5 => "md5",
@@ -174,7 +143,7 @@ fn pool_passwd(m: &mut Module, f: &ManagedFile, p: &Params, path: &str) -> Resul
         }
     }
     let mut resp = Response::new(false);
-    resp.changed = f.save_masked(m, &file.to_string(), &mut resp, mask)?;
+    resp.changed = f.save_masked(m, &file.to_string(), &mut resp, mask_secrets)?;
     resp.set(
         "users",
         file.entries()
@@ -213,7 +182,7 @@ fn pcp(m: &mut Module, f: &ManagedFile, p: &Params, path: &str) -> Result<Respon
         }
     }
     let mut resp = Response::new(false);
-    resp.changed = f.save_masked(m, &file.to_string(), &mut resp, mask)?;
+    resp.changed = f.save_masked(m, &file.to_string(), &mut resp, mask_secrets)?;
     resp.set(
         "users",
         file.entries()
