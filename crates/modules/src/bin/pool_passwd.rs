@@ -106,13 +106,7 @@ fn pool_passwd(m: &mut Module, f: &ManagedFile, p: &Params, path: &str) -> Resul
     let mut keys = KeySource { path: key_path, key: None };
     match p.state {
         State::Present => {
-            let password = p.password.as_deref().ok_or_else(|| fail!("missing required arguments: password"))?;
-            if password.is_empty() {
-                return Err(fail!("password must not be empty"));
-            }
-            if password.contains(['\n', '\r']) {
-                return Err(fail!("password must not hold a line break"));
-            }
+            let password = required_password(p)?;
             let wanted_kind = match encryption {
                 Encryption::Md5 => SecretKind::Md5,
                 Encryption::Aes => SecretKind::Aes,
@@ -153,6 +147,18 @@ fn pool_passwd(m: &mut Module, f: &ManagedFile, p: &Params, path: &str) -> Resul
     Ok(resp)
 }
 
+/// The password a present entry needs: given, not empty, on one line.
+fn required_password(p: &Params) -> Result<&str, Error> {
+    let password = p.password.as_deref().ok_or_else(|| fail!("missing required arguments: password"))?;
+    if password.is_empty() {
+        return Err(fail!("password must not be empty"));
+    }
+    if password.contains(['\n', '\r']) {
+        return Err(fail!("password must not hold a line break"));
+    }
+    Ok(password)
+}
+
 fn pcp(m: &mut Module, f: &ManagedFile, p: &Params, path: &str) -> Result<Response, Error> {
     if p.encryption.is_some_and(|e| e != Encryption::Md5) {
         return Err(fail!(
@@ -169,10 +175,7 @@ fn pcp(m: &mut Module, f: &ManagedFile, p: &Params, path: &str) -> Result<Respon
     }
     match p.state {
         State::Present => {
-            let password = p.password.as_deref().ok_or_else(|| fail!("missing required arguments: password"))?;
-            if password.is_empty() {
-                return Err(fail!("password must not be empty"));
-            }
+            let password = required_password(p)?;
             let _ = file
                 .upsert(&p.username, &pgauth::md5::pcp_hash(password))
                 .map_err(|e| fail!("username {}: {e}", p.username))?;
