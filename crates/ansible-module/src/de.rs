@@ -338,14 +338,14 @@ impl<'a, 'de> de::Deserializer<'de> for Lenient<'a> {
                 } else {
                     s.split(',').map(|p| Value::String(p.trim().to_string())).collect()
                 };
-                visitor.visit_seq(OwnedSeq {
-                    items: parts.into_iter(),
+                visitor.visit_seq(Seq {
+                    items: parts.iter(),
                     index: 0,
                 })
             }
             Value::Object(_) => Err(ParamError::convert(self.0, "list", "")),
-            scalar => visitor.visit_seq(OwnedSeq {
-                items: vec![scalar.clone()].into_iter(),
+            scalar => visitor.visit_seq(Seq {
+                items: std::slice::from_ref(scalar).iter(),
                 index: 0,
             }),
         }
@@ -428,25 +428,6 @@ impl<'a, 'de> de::SeqAccess<'de> for Seq<'a> {
                 let i = self.index;
                 self.index += 1;
                 seed.deserialize(Lenient(v)).map(Some).map_err(|e| e.within(format!("[{i}]")))
-            }
-        }
-    }
-}
-
-struct OwnedSeq {
-    items: std::vec::IntoIter<Value>,
-    index: usize,
-}
-
-impl<'de> de::SeqAccess<'de> for OwnedSeq {
-    type Error = ParamError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, ParamError> {
-        match self.items.next() {
-            None => Ok(None),
-            Some(v) => {
-                let i = self.index;
-                self.index += 1;
-                seed.deserialize(Lenient(&v)).map(Some).map_err(|e| e.within(format!("[{i}]")))
             }
         }
     }
@@ -560,6 +541,16 @@ mod tests {
             e.to_string(),
             "argument 'path' is of type list and we were unable to convert to str"
         );
+    }
+
+    #[test]
+    fn scalars_become_one_element_lists() {
+        #[derive(Deserialize)]
+        struct L {
+            v: Vec<String>,
+        }
+        assert_eq!(from_value::<L>(&json!({"v": 5})).unwrap().v, ["5"]);
+        assert_eq!(from_value::<L>(&json!({"v": ""})).unwrap().v, Vec::<String>::new());
     }
 
     #[test]
