@@ -20,8 +20,8 @@ pub mod role;
 pub mod slot;
 pub mod standby;
 
-mod conninfo;
-mod process;
+pub mod conninfo;
+pub mod process;
 
 use ansible_module::{Error, Module, Response};
 use pgclient::{Db, LoginParams, PgError};
