@@ -91,13 +91,19 @@ class Pgpool:
         if self.watchdog:
             self.wd_port, self.hb_port = free_port(), free_port()
             lines.update({
+                # 4.3 wants at least one other pgpool: a peer that never answers (nothing
+                # listens on its ports). With half the votes counting, this node is the leader.
+                "hostname1": "'127.0.0.1'",
+                "wd_port1": free_port(),
+                "pgpool_port1": free_port(),
+                "enable_consensus_with_half_votes": "on",
                 "hostname0": "'127.0.0.1'",
                 "wd_port0": self.wd_port,
                 "pgpool_port0": self.port,
                 "heartbeat_hostname0": "'127.0.0.1'",
                 "heartbeat_port0": self.hb_port,
                 "heartbeat_device0": "''",
-                "wd_lifecheck_method": "'heartbeat'",
+                "wd_lifecheck_method": "'external'",
                 # 4.3 spells it delegate_IP. Loopback "VIP": the up/down commands do nothing and
                 # the address answers pings, so the node escalates without touching interfaces.
                 "delegate_IP": "'127.0.0.1'",
@@ -188,7 +194,7 @@ PCPPASSFILE={dir}/pcppass /usr/sbin/pcp_attach_node -h 127.0.0.1 -p {pcp_port} -
 @pytest.fixture
 def cluster(pg_factory):
     """A primary, its streaming standby and a pgpool in front of both (no watchdog)."""
-    primary = pg_factory(settings={"wal_log_hints": "on"})
+    primary = pg_factory(settings={"wal_log_hints": "on", "wal_keep_size": "'256MB'"})
     trust_loopback(primary)
     standby = standby_of(pg_factory, primary)
     pool = Pgpool([primary, standby]).configure().start()
@@ -197,7 +203,7 @@ def cluster(pg_factory):
 
 
 def pcp_args(pool, **extra):
-    return dict(pcp_host="127.0.0.1", pcp_port=pool.pcp_port, pcp_password=PCP_PASSWORD, **extra)
+    return {"pcp_host": "127.0.0.1", "pcp_port": pool.pcp_port, "pcp_password": PCP_PASSWORD, **extra}
 
 
 def node_status(pool, node_id):
@@ -328,13 +334,15 @@ def test_promote_with_switchover(ansible, cluster):
     """A real switchover on loopback: failover.sh promotes node 1, follow_primary.sh rewinds the
     old primary into a standby of it and attaches it; the module waits for both."""
     pool, primary, standby = cluster
-    args = pcp_args(pool, node_id=1, state="promoted", switchover=True, wait_timeout=120)
+    args = pcp_args(pool, node_id=1, state="promoted", switchover=True, wait_timeout=60)
     res, _ = ansible.module("pgpool_node", args, check=True)
     assert res["changed"] is True and res["commands"] == ["pcp_promote_node -s -n 1"], res
     assert standby.psql("select pg_is_in_recovery()") == [["t"]]
 
     res, _ = ansible.module("pgpool_node", args)
-    assert res.get("failed") is not True, (res, pool.log(), (pool.dir / "scripts.log").read_text())
+    if res.get("failed"):
+        print(res["msg"], (pool.dir / "scripts.log").read_text(), pool.log(), sep="\n----\n")
+    assert res.get("failed") is not True, res["msg"]
     assert res["changed"] is True and res["node"]["role"] == "primary"
     assert res["old_primary"]["node_id"] == 0 and res["old_primary"]["role"] == "standby"
     assert res["old_primary"]["status"] in ("up", "waiting")
@@ -347,8 +355,9 @@ def test_promote_with_switchover(ansible, cluster):
     assert r.stdout.split()[6] == "primary"
 
 
-def test_watchdog_single_node(ansible, pg_factory):
-    """pgpool_info's watchdog part against a one-node watchdog, compared with pcp_watchdog_info."""
+def test_watchdog(ansible, pg_factory):
+    """pgpool_info's watchdog part against a real watchdog (this pgpool and a configured peer
+    that never answers), compared with pcp_watchdog_info -v."""
     primary = pg_factory()
     trust_loopback(primary)
     pool = Pgpool([primary], watchdog=True).configure()
@@ -358,22 +367,36 @@ def test_watchdog_single_node(ansible, pg_factory):
         assert res.get("failed") is not True, res
         wd = res["watchdog"]
         assert res["watchdog_enabled"] is True
-        assert wd["node_count"] == 1 and wd["remote_node_count"] == 0
-        assert wd["quorum_status"] == 1 and wd["quorum_state"] == "QUORUM EXIST"
+        assert wd["node_count"] == 2 and wd["remote_node_count"] == 1
+        assert wd["quorum_status"] >= 0, wd
         assert wd["local_node_escalated"] is True and wd["delegate_ip"] == "127.0.0.1"
-        me = wd["nodes"][0]
+        me, peer = wd["nodes"]
         assert me["is_local"] and me["is_leader"] and me["state_name"] == "LEADER"
+        assert not peer["is_local"] and not peer["is_leader"] and peer["state_name"] != "LEADER"
         assert wd["leader_node_name"] == me["name"] == wd["vip_holder"]
         assert me["pgpool_port"] == pool.port and me["wd_port"] == pool.wd_port
 
         r = pool.pcp("pcp_watchdog_info", "-v")
         assert r.returncode == 0, r.stderr
         out = r.stdout
+        assert "Total Nodes              : 2" in out
         assert f"Leader Node Name         : {wd['leader_node_name']}" in out
         assert f"Leader Host Name         : {wd['leader_host_name']}" in out
         assert f"Quorum state             : {wd['quorum_state']}" in out
+        assert f"Nodes required for quorum: {wd['nodes_required_for_quorum']}" in out
         assert "Local node escalation    : YES" in out
-        assert f"Status Name       : {me['state_name']}" in out
-        assert f"Membership Status : {me['membership_status']}" in out
+        blocks = [b for b in out.split("Watchdog Node Information")[1].split("\n\n") if "Node Name" in b]
+        assert len(blocks) == 2
+        for node, block in zip(wd["nodes"], blocks):
+            fields = dict(line.split(" : ", 1) for line in block.strip().splitlines())
+            fields = {k.strip(): v.strip() for k, v in fields.items()}
+            assert fields["Node Name"] == node["name"] and fields["Host Name"] == node["host"]
+            assert fields["Status Name"] == node["state_name"] and fields["Status"] == str(node["state"])
+            assert fields["Membership Status"] == node["membership_status"]
+            assert int(fields["Pgpool port"]) == node["pgpool_port"] and int(fields["Watchdog port"]) == node["wd_port"]
+            assert fields["Delegate IP"] == (node["delegate_ip"] or "Not_Set")
+
+        # The backends still come back next to the watchdog.
+        assert res["node_count"] == 1 and res["nodes"][0]["role"] == "primary"
     finally:
         pool.stop()

@@ -217,7 +217,7 @@ impl Client {
                     }
                     return Err(Error::Server {
                         request: req.describe(),
-                        error,
+                        error: Box::new(error),
                     });
                 }
                 k if k == expected => return Ok(p),

@@ -80,7 +80,7 @@ pub enum Error {
         /// The request, e.g. `attach node 1`.
         request: String,
         /// The server's error fields.
-        error: ServerError,
+        error: Box<ServerError>,
     },
     /// The answer was not what the protocol says (or what this client understands).
     #[error("unexpected answer from Pgpool-II to {request}: {detail}")]
@@ -99,7 +99,7 @@ impl Error {
     /// The server's error, when Pgpool-II answered with one.
     pub fn server_error(&self) -> Option<&ServerError> {
         match self {
-            Error::Server { error, .. } => Some(error),
+            Error::Server { error, .. } => Some(error.as_ref()),
             _ => None,
         }
     }

@@ -7,7 +7,7 @@
 
 use super::PcpParams;
 use crate::codec::Request;
-use crate::{BackendStatus, Client, Error as PcpError, NodeInfo, Role};
+use crate::{BackendStatus, Error as PcpError, NodeInfo, Role};
 use ansible_module::{fail, Diff, Error, Module, Response, Spec};
 use serde::Deserialize;
 use std::time::{Duration, Instant};
@@ -215,31 +215,21 @@ fn validate(p: &NodeParams) -> Result<(), Error> {
     Ok(())
 }
 
-/// Polls node info until the wanted state shows, reconnecting when Pgpool-II drops the
-/// connection. Returns the last node list and whether the state was reached.
-fn wait(
-    client: &mut Option<Client>,
-    conn: &PcpParams,
-    id: u32,
-    old_primary: Option<u32>,
-    p: &NodeParams,
-    deadline: Instant,
-) -> (Option<Vec<NodeInfo>>, bool) {
+/// Polls node info until the wanted state shows or `deadline` passes. Returns the last node
+/// list read and whether the state was reached.
+///
+/// Each poll opens its own PCP connection and closes it at once: after a failover Pgpool-II
+/// restarts its PCP process only when every PCP session has ended, and until then nobody else
+/// (a `follow_primary_command` running `pcp_attach_node`, say) gets in. A poll that fails (the
+/// PCP process restarting) is retried.
+fn wait(conn: &PcpParams, id: u32, old_primary: Option<u32>, p: &NodeParams, deadline: Instant) -> (Option<Vec<NodeInfo>>, bool) {
     let mut last = None;
     loop {
-        if client.as_ref().is_none_or(|c| !c.is_open()) {
-            *client = conn.connect().ok();
-        }
-        if let Some(c) = client.as_mut() {
-            match c.nodes() {
-                Ok(nodes) => {
-                    let ok = reached(&nodes, id, old_primary, p);
-                    last = Some(nodes);
-                    if ok {
-                        return (last, true);
-                    }
-                }
-                Err(_) => *client = None,
+        if let Ok(nodes) = conn.connect().and_then(|mut c| c.nodes().map_err(|e| Error::new(e.to_string()))) {
+            let ok = reached(&nodes, id, old_primary, p);
+            last = Some(nodes);
+            if ok {
+                return (last, true);
             }
         }
         if Instant::now() >= deadline {
@@ -294,9 +284,8 @@ pub fn run(m: &mut Module, (conn, p): (PcpParams, NodeParams)) -> Result<Respons
         }
         return Err(Error::new(msg).with("commands", &commands).with("before", &before));
     }
-    let _ = client.set_timeout(Duration::from_secs(conn.connect_timeout.max(1)));
-    let mut client = Some(client);
-    let (after_nodes, ok) = wait(&mut client, &conn, id, old_primary, &p, started + wait_for);
+    drop(client);
+    let (after_nodes, ok) = wait(&conn, id, old_primary, &p, started + wait_for);
     let after = after_nodes.as_ref().and_then(|ns| ns.iter().find(|n| n.node_id == id)).cloned();
     let old_after = after_nodes
         .as_ref()
