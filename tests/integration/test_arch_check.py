@@ -99,7 +99,8 @@ def test_gathered_facts_are_used_without_uname(ansible_env, tmp_path):
 def test_uname_once_per_host_and_small_overhead(ansible_env, tmp_path):
     """Without facts, the first task asks uname and leaves the answer as a fact: 10 tasks make
     one uname call. The whole check costs little per task compared with the same binary run by
-    Ansible's plain `normal` action (the binary copied into a library/ dir under another name)."""
+    Ansible's plain `normal` action (the binary copied into a throwaway collection
+    pghatest.plain that has no action plugin)."""
     tasks = 10
     log = tmp_path / "uname.log"
     real = shutil.which("uname")
@@ -112,12 +113,13 @@ def test_uname_once_per_host_and_small_overhead(ansible_env, tmp_path):
     hba.write_text("")
     ours = write_playbook(tmp_path / "ours.json", hba, tasks)
 
-    library = tmp_path / "library"
-    library.mkdir()
-    shutil.copy2(ROOT / "collection/plugins/modules/pg_hba", library / "plain_pg_hba")
+    plain_coll = tmp_path / "plain/ansible_collections/pghatest/plain"
+    (plain_coll / "plugins/modules").mkdir(parents=True)
+    (plain_coll / "galaxy.yml").write_text("namespace: pghatest\nname: plain\nversion: 0.0.1\nauthors: [test]\nreadme: README.md\n")
+    shutil.copy2(ROOT / "collection/plugins/modules/pg_hba", plain_coll / "plugins/modules/pg_hba")
     plain = tmp_path / "plain.json"
-    plain.write_text(ours.read_text().replace("pgha.cluster.pg_hba", "plain_pg_hba"))
-    plain_env = dict(env, ANSIBLE_LIBRARY=str(library))
+    plain.write_text(ours.read_text().replace("pgha.cluster.pg_hba", "pghatest.plain.pg_hba"))
+    plain_env = dict(env, ANSIBLE_COLLECTIONS_PATH=f"{tmp_path / 'plain'}:{env['ANSIBLE_COLLECTIONS_PATH']}")
 
     def run(pb, e):
         hba.write_text("")
