@@ -52,7 +52,7 @@ def seed_vms(standin):
     return [dict(vm, ssh_host="127.0.0.1", ssh_port=standin.ssh_port) for vm in vms]
 
 
-def run(ansible_env, standin, tmp_path, *extra_playbooks, **overrides):
+def run(ansible_env, standin, tmp_path, *extra_args, **overrides):
     extra = dict(proxmox_vm_api_host="127.0.0.1", proxmox_vm_api_port=standin.port,
                  proxmox_vm_api_token_secret=SECRET, proxmox_vm_validate_certs=False,
                  proxmox_vm_ssh_public_keys=KEYS, proxmox_vm_list=seed_vms(standin),
@@ -142,6 +142,14 @@ def test_provision_then_rerun(ansible_env, standin, tmp_path):
     assert [(c["method"], c["path"]) for c in w3] == [("PUT", "/api2/json/nodes/pve/qemu/182/config")]
     assert w3[0]["form"]["cores"] == "2"
     assert recap_changed(r3.stdout) == 1
+
+
+def test_check_mode_changes_nothing(ansible_env, standin, tmp_path):
+    """--check: community.proxmox's modules do not support check mode and are skipped; the role
+    only reads, and waits for no ssh."""
+    run(ansible_env, standin, tmp_path, "--check", proxmox_vm_ssh_timeout=1,
+        proxmox_vm_list=[dict(seed_vms(standin)[0], ssh_port=1)])
+    assert not writes(standin.calls()) and sorted(standin.state.vms) == [9000]
 
 
 def test_wrong_token_fails_without_showing_it(ansible_env, standin, tmp_path):
