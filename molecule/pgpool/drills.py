@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""Lab drills for the `pgpool` scenario: faults only Docker can make, measured from the host.
+
+    .venv/bin/python molecule/pgpool/drills.py leader-kill partition [--out results.json]
+
+leader-kill  `docker kill` of the watchdog leader's container (the node holding the VIP):
+             seconds until the VIP answers a query again from another node; then the
+             container is started again and every down node is recovered (recover_node.yml).
+partition    the primary's container cut off the lab network (`docker network disconnect`)
+             for a while, then connected again: never two primaries, never the VIP on two
+             nodes (sampled about every 0.3 s on every node through `docker exec`, which still
+             reaches a cut-off container); seconds until writes work through the VIP; then the
+             cluster heals (recover_node.yml) with all nodes up.
+
+During each drill a write client (playbooks/files/pgha_write_probe.py) inserts through the VIP
+and counts acknowledged writes lost. The figures go to --out (JSON) and to stdout; the exit
+status is 1 when a goal is missed (VIP back within 10 s; at most one primary and one VIP
+holder at any sample; every node up after healing; no acknowledged write lost).
+
+Only the lab's own containers and network are touched (PGHA_LAB_NETWORK, PGHA_LAB_PREFIX as in
+molecule/shared/base.yml).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[2]
+NETWORK = os.environ.get("PGHA_LAB_NETWORK", "pgha_lab")
+PREFIX = os.environ.get("PGHA_LAB_PREFIX", "10.0.0")
+NODES = ["postgres1", "postgres2", "postgres3"]
+ADDRESS = {n: f"{PREFIX}.{181 + i}" for i, n in enumerate(NODES)}
+VIP = f"{PREFIX}.180"
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+PGPOOL_PASSWORD = "lab-pgpool-b84e"      # the lab's group_vars (not secrets; a private network)
+POSTGRES_PASSWORD = "lab-postgres-3f9a"
+VIP_GOAL = 10.0
+
+
+def log(msg):
+    print(f"[drill {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def docker(*args, timeout=30, check=False):
+    p = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args)}: {p.stderr.strip()}")
+    return p
+
+
+def node_state(node):
+    """(role, holds_vip) of one node: role is primary, standby or down; None when the container
+    does not answer."""
+    script = (f"ip -o -4 addr show | grep -q ' {VIP}/' && echo vip=yes || echo vip=no; "
+              f"su postgres -c \"{PSQL} -XAtq -h /var/run/postgresql -d postgres -c 'select pg_is_in_recovery()'\" 2>/dev/null")
+    try:
+        p = docker("exec", node, "sh", "-c", script, timeout=5)
+    except subprocess.TimeoutExpired:
+        return None
+    if p.returncode not in (0, 1, 2) or "vip=" not in p.stdout:
+        return None
+    role = {"f": "primary", "t": "standby"}.get(p.stdout.strip().splitlines()[-1], "down")
+    return role, "vip=yes" in p.stdout
+
+
+class Monitor(threading.Thread):
+    """Samples every node's role and VIP until stopped; keeps the worst moments."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.samples = 0
+        self.max_primaries = 0
+        self.max_vips = 0
+        self.two_primaries_at = []
+        self.two_vips_at = []
+        self.t0 = time.monotonic()
+
+    def run(self):
+        while not self.stop.is_set():
+            states = {}
+            threads = [threading.Thread(target=lambda n=n: states.__setitem__(n, node_state(n))) for n in NODES]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            at = round(time.monotonic() - self.t0, 2)
+            primaries = [n for n, s in states.items() if s and s[0] == "primary"]
+            vips = [n for n, s in states.items() if s and s[1]]
+            self.samples += 1
+            self.max_primaries = max(self.max_primaries, len(primaries))
+            self.max_vips = max(self.max_vips, len(vips))
+            if len(primaries) > 1:
+                self.two_primaries_at.append((at, primaries))
+            if len(vips) > 1:
+                self.two_vips_at.append((at, vips))
+            time.sleep(0.2)
+
+    def figures(self):
+        self.stop.set()
+        self.join(10)
+        return {"samples": self.samples, "max_primaries": self.max_primaries, "max_vip_holders": self.max_vips,
+                "two_primaries_at": self.two_primaries_at[:10], "two_vips_at": self.two_vips_at[:10]}
+
+
+class Probe:
+    """The write client, as a child process."""
+
+    def __init__(self, name, workdir):
+        self.stop_file = workdir / f"{name}.stop"
+        self.out = workdir / f"{name}.json"
+        self.stop_file.unlink(missing_ok=True)
+        env = dict(os.environ, PGPASSWORD=POSTGRES_PASSWORD)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "playbooks/files/pgha_write_probe.py"), f"--host={VIP}", f"--run={name}-{int(time.time())}",
+             f"--stop-file={self.stop_file}", f"--out={self.out}", "--duration=600"],
+            env=env, stdout=subprocess.DEVNULL)
+
+    def finish(self):
+        self.stop_file.touch()
+        self.proc.wait(timeout=120)
+        return json.loads(self.out.read_text())
+
+
+def vip_query(timeout=2):
+    """Whether Pgpool-II answers a query on the VIP."""
+    try:
+        conn = psycopg2.connect(host=VIP, port=9999, user="pgpool", password=PGPOOL_PASSWORD, dbname="postgres",
+                                connect_timeout=timeout, options="-c statement_timeout=2000")
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+                return cur.fetchone()[0] == 1
+        finally:
+            conn.close()
+    except psycopg2.Error:
+        return False
+
+
+def wait_for(what, predicate, timeout, step=0.1):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    log(f"timed out after {timeout} s waiting for {what}")
+    return False
+
+
+def roles():
+    return {n: (node_state(n) or ("unreachable", False)) for n in NODES}
+
+
+def wait_systemd(node, timeout=60):
+    def up():
+        p = docker("exec", node, "systemctl", "is-system-running", timeout=5)
+        return p.stdout.strip() in ("running", "degraded")
+    return wait_for(f"systemd on {node}", up, timeout, step=0.5)
+
+
+def heal():
+    """recover_node.yml for every down node, then the backends as Pgpool-II sees them."""
+    t = time.monotonic()
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "playbooks/ansible.cfg"))
+    p = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", "inventories/lab", "recover_node.yml"],
+                       cwd=ROOT / "playbooks", env=env, capture_output=True, text=True, timeout=900)
+    if p.returncode != 0:
+        log("recover_node.yml failed:\n" + p.stdout[-3000:] + p.stderr[-2000:])
+    nodes = pool_nodes()
+    up = [n for n in nodes if n["status"] in ("up", "waiting")]
+    return {"recover_rc": p.returncode, "heal_seconds": round(time.monotonic() - t, 1),
+            "nodes_after": [f"{n['hostname']} {n['status']} {n['role']}" for n in nodes], "all_up": len(up) == len(NODES)}
+
+
+def pool_nodes():
+    for _ in range(30):
+        try:
+            conn = psycopg2.connect(host=VIP, port=9999, user="pgpool", password=PGPOOL_PASSWORD, dbname="postgres", connect_timeout=2)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SHOW pool_nodes")
+                    cols = [c.name for c in cur.description]
+                    return [dict(zip(cols, row)) for row in cur.fetchall()]
+            finally:
+                conn.close()
+        except psycopg2.Error:
+            time.sleep(1)
+    return []
+
+
+def settle_after_start(node):
+    """A restarted container: systemd up, then its pgpool back in the watchdog cluster."""
+    wait_systemd(node)
+    wait_for(f"pgpool on {node}", lambda: docker("exec", node, "systemctl", "is-active", "pgpool2", timeout=5).stdout.strip() == "active",
+             60, step=0.5)
+    time.sleep(5)
+
+
+def leader_kill(workdir):
+    holders = [n for n, (_, vip) in roles().items() if vip]
+    assert len(holders) == 1, f"expected one VIP holder before the drill, found {holders}"
+    leader = holders[0]
+    before = roles()
+    probe, mon = Probe("leader-kill", workdir), Monitor()
+    mon.start()
+    time.sleep(3)
+    log(f"docker kill {leader} (watchdog leader, {before[leader][0]})")
+    t0 = time.monotonic()
+    docker("kill", leader, check=True)
+    ok = wait_for("the VIP to answer from another node", lambda: vip_query(1), 60, step=0.1)
+    vip_seconds = round(time.monotonic() - t0, 2)
+    new_holders = [n for n, (_, vip) in roles().items() if vip]
+    log(f"VIP answers after {vip_seconds} s on {new_holders}")
+    time.sleep(6)
+    writes = probe.finish()
+    docker("start", leader, check=True)
+    settle_after_start(leader)
+    seen = mon.figures()
+    healed = heal()
+    result = {"drill": "watchdog leader container killed", "killed": leader, "killed_was": before[leader][0],
+              "vip_back_seconds": vip_seconds if ok else None, "new_vip_holder": new_holders,
+              "write_outage_seconds": writes["max_outage"], "writes_acked": writes["acked"], "writes_lost": writes["lost"],
+              **seen, **healed}
+    goals = [ok and vip_seconds <= VIP_GOAL and new_holders and leader not in new_holders,
+             seen["max_primaries"] <= 1, seen["max_vip_holders"] <= 1, writes["lost"] == 0, healed["all_up"]]
+    return result, all(goals)
+
+
+def partition(workdir, cut_seconds=20):
+    before = roles()
+    primaries = [n for n, (role, _) in before.items() if role == "primary"]
+    assert len(primaries) == 1, f"expected one primary before the drill, found {before}"
+    victim = primaries[0]
+    probe, mon = Probe("partition", workdir), Monitor()
+    mon.start()
+    time.sleep(3)
+    log(f"docker network disconnect {NETWORK} {victim} (primary{', VIP holder' if before[victim][1] else ''})")
+    t0 = time.monotonic()
+    docker("network", "disconnect", NETWORK, victim, check=True)
+
+    def failed_over():
+        r = roles()
+        return any(role == "primary" for n, (role, _) in r.items() if n != victim) and vip_query(1)
+    ok = wait_for("a new primary behind the VIP", failed_over, 90, step=0.2)
+    failover_seconds = round(time.monotonic() - t0, 2)
+    log(f"new primary after {failover_seconds} s; cut for {cut_seconds} s in all")
+    time.sleep(max(0, cut_seconds - (time.monotonic() - t0)))
+    during = roles()
+    docker("network", "connect", "--ip", ADDRESS[victim], NETWORK, victim, check=True)
+    log(f"{victim} connected again; watching for 10 s")
+    time.sleep(10)
+    writes = probe.finish()
+    seen = mon.figures()
+    healed = heal()
+    result = {"drill": "primary cut off the network", "cut_off": victim, "cut_seconds": cut_seconds,
+              "new_primary_seconds": failover_seconds if ok else None,
+              "roles_during_cut": {n: r[0] for n, r in during.items()},
+              "write_outage_seconds": writes["max_outage"], "writes_acked": writes["acked"], "writes_lost": writes["lost"],
+              **seen, **healed}
+    goals = [ok, seen["max_primaries"] <= 1, seen["max_vip_holders"] <= 1, writes["lost"] == 0, healed["all_up"]]
+    return result, all(goals)
+
+
+DRILLS = {"leader-kill": leader_kill, "partition": partition}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("drills", nargs="+", choices=sorted(DRILLS))
+    ap.add_argument("--out", default=os.environ.get("PGHA_DRILL_RESULTS", "/tmp/pgha-drills") + "/lab_drills.json")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    p = docker("network", "inspect", NETWORK)
+    if p.returncode != 0:
+        sys.exit(f"drills: no docker network {NETWORK}: create the lab first")
+    results, passed = [], True
+    for name in args.drills:
+        log(f"== {name}")
+        result, ok = DRILLS[name](out.parent)
+        result["goals_met"] = ok
+        passed &= ok
+        results.append(result)
+        log(json.dumps(result))
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    for r in results:
+        print(f"{r['drill']}: " + ", ".join(f"{k}={r[k]}" for k in
+              ("vip_back_seconds", "new_primary_seconds", "write_outage_seconds", "writes_lost", "max_primaries",
+               "max_vip_holders", "all_up", "goals_met") if k in r))
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
