@@ -58,7 +58,7 @@ def run(ansible_env, standin, tmp_path, *extra_args, **overrides):
                  proxmox_vm_ssh_public_keys=KEYS, proxmox_vm_list=seed_vms(standin),
                  proxmox_vm_ssh_timeout=10, proxmox_vm_wait_for_cloud_init=False)
     extra.update(overrides)
-    cmd = [str(VENV_BIN / "ansible-playbook"), "-v", "-i", str(INVENTORY), str(PLAYBOOK), *map(str, extra_playbooks),
+    cmd = [str(VENV_BIN / "ansible-playbook"), "-v", "-i", str(INVENTORY), str(PLAYBOOK), *map(str, extra_args),
            "-e", json.dumps(extra)]
     r = subprocess.run(cmd, env=ansible_env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
