@@ -54,10 +54,11 @@ clean:
 	cargo clean
 	rm -rf build $(addprefix $(MODULE_DIR)/,$(MODULES))
 
-## The three-node lab (issue 5): modules, the lab image, containers postgres1..3 on network
-## pgha_lab (10.0.0.181-183), playbooks/site.yml with the lab inventory, then the cluster state.
-## `make demo-destroy` removes the containers and the network. The containers are those of the
-## Molecule scenario `replication` (molecule/shared/base.yml), so `make test` replaces them.
+## The three-node lab: modules, the lab image, containers postgres1..3 on network pgha_lab
+## (10.0.0.181-183, VIP 10.0.0.180), playbooks/site.yml with the lab inventory (Pgpool-II with
+## watchdog and VIP), then the cluster state. `make demo-destroy` removes the containers and
+## the network. The containers are those of the Molecule scenario `pgpool`
+## (molecule/shared/base.yml), so `make test` replaces them.
 LAB_MOLECULE := $(VENV)/bin/molecule -c molecule/shared/base.yml
 LAB_HOSTS := postgres1 postgres2 postgres3
 LAB_PSQL := /usr/lib/postgresql/15/bin/psql -X
@@ -65,12 +66,12 @@ LAB_PSQL := /usr/lib/postgresql/15/bin/psql -X
 .PHONY: demo-destroy lab-status
 demo: setup venv modules
 	molecule/image/build.sh >/dev/null
-	$(LAB_MOLECULE) create -s replication
+	$(LAB_MOLECULE) create -s pgpool
 	cd playbooks && ANSIBLE_CONFIG=ansible.cfg ansible-playbook -i inventories/lab site.yml
 	@$(MAKE) --no-print-directory lab-status
 
 demo-destroy: venv
-	$(LAB_MOLECULE) destroy -s replication
+	$(LAB_MOLECULE) destroy -s pgpool
 
 ## Who is primary, and the primary's replication rows and slots (read-only; lab containers only).
 lab-status:
@@ -87,4 +88,7 @@ lab-status:
 	  echo "pg_stat_archiver on $$p:"; \
 	  docker exec -u postgres $$p $(LAB_PSQL) -c 'select archived_count, last_archived_wal, failed_count from pg_stat_archiver'; \
 	done; \
+	echo; echo "SHOW pool_nodes through the VIP (10.0.0.180:9999):"; \
+	PGPASSWORD=lab-pgpool-b84e $(LAB_PSQL) -h 10.0.0.180 -p 9999 -U pgpool -d postgres \
+	  -c 'show pool_nodes' 2>&1 | cut -c1-160 || true; \
 	n=$$(echo $$primary | wc -w); if [ "$$n" -ne 1 ]; then echo "lab-status: $$n primaries"; exit 1; fi

@@ -4,8 +4,10 @@
     .venv/bin/python molecule/pgpool/drills.py leader-kill partition [--out results.json]
 
 leader-kill  `docker kill` of the watchdog leader's container (the node holding the VIP):
-             seconds until the VIP answers a query again from another node; then the
-             container is started again and every down node is recovered (recover_node.yml).
+             seconds until the VIP accepts connections on another node, and until a query
+             through it works (when the leader was also the primary, that includes the
+             PostgreSQL failover); then the container is started again and every down node is
+             recovered (recover_node.yml).
 partition    the primary's container cut off the lab network (`docker network disconnect`)
              for a while, then connected again: never two primaries, never the VIP on two
              nodes (sampled about every 0.3 s on every node through `docker exec`, which still
@@ -26,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+import socket
 import threading
 import time
 from pathlib import Path
@@ -144,6 +147,15 @@ def vip_query(timeout=2):
         return False
 
 
+def vip_tcp(timeout=0.5):
+    """Whether something accepts TCP connections on VIP:9999."""
+    try:
+        with socket.create_connection((VIP, 9999), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def wait_for(what, predicate, timeout, step=0.1):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -214,10 +226,12 @@ def leader_kill(workdir):
     log(f"docker kill {leader} (watchdog leader, {before[leader][0]})")
     t0 = time.monotonic()
     docker("kill", leader, check=True)
-    ok = wait_for("the VIP to answer from another node", lambda: vip_query(1), 60, step=0.1)
+    ok = wait_for("the VIP to accept connections on another node", lambda: vip_tcp(0.5), 60, step=0.1)
     vip_seconds = round(time.monotonic() - t0, 2)
     new_holders = [n for n, (_, vip) in roles().items() if vip]
-    log(f"VIP answers after {vip_seconds} s on {new_holders}")
+    ok_query = wait_for("a query through the VIP", lambda: vip_query(1), 60, step=0.1)
+    query_seconds = round(time.monotonic() - t0, 2)
+    log(f"VIP accepts connections after {vip_seconds} s on {new_holders}, answers a query after {query_seconds} s")
     time.sleep(6)
     writes = probe.finish()
     docker("start", leader, check=True)
@@ -225,7 +239,8 @@ def leader_kill(workdir):
     seen = mon.figures()
     healed = heal()
     result = {"drill": "watchdog leader container killed", "killed": leader, "killed_was": before[leader][0],
-              "vip_back_seconds": vip_seconds if ok else None, "new_vip_holder": new_holders,
+              "vip_back_seconds": vip_seconds if ok else None, "vip_query_seconds": query_seconds if ok_query else None,
+              "new_vip_holder": new_holders,
               "write_outage_seconds": writes["max_outage"], "writes_acked": writes["acked"], "writes_lost": writes["lost"],
               **seen, **healed}
     goals = [ok and vip_seconds <= VIP_GOAL and new_holders and leader not in new_holders,
@@ -292,7 +307,7 @@ def main():
     out.write_text(json.dumps(results, indent=1) + "\n")
     for r in results:
         print(f"{r['drill']}: " + ", ".join(f"{k}={r[k]}" for k in
-              ("vip_back_seconds", "new_primary_seconds", "write_outage_seconds", "writes_lost", "max_primaries",
+              ("vip_back_seconds", "vip_query_seconds", "new_primary_seconds", "write_outage_seconds", "writes_lost", "max_primaries",
                "max_vip_holders", "all_up", "goals_met") if k in r))
     return 0 if passed else 1
 
