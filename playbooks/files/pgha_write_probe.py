@@ -5,6 +5,12 @@ autocommit INSERT at a time, and counts what the cluster acknowledged and what i
     pgha_write_probe.py --host 10.0.0.180 --port 9999 --user postgres --run drill-1 \\
         --stop-file /tmp/stop --out /tmp/drill-1.json      # password in $PGPASSWORD
 
+Without a VIP (repmgr), --hosts lists every node instead of --host: each connection goes to
+whichever of them accepts writes (libpq's multi-host conninfo with
+target_session_attrs=read-write), so the client follows the primary after a failover:
+
+    pgha_write_probe.py --hosts 10.0.1.181,10.0.1.182,10.0.1.183 --port 5432 --run drill-2 ...
+
 It runs until --stop-file appears (or --duration seconds pass), then reconnects, reads back
 the rows of its run and writes a JSON summary:
 
@@ -51,10 +57,12 @@ def wait(conn, timeout):
 
 
 def connect(args):
-    conn = psycopg2.connect(host=args.host, port=args.port, user=args.user, dbname=args.dbname,
+    extra = {"target_session_attrs": "read-write"} if args.hosts else {}
+    conn = psycopg2.connect(host=args.hosts or args.host, port=args.port, user=args.user, dbname=args.dbname,
                             connect_timeout=max(1, int(args.timeout)), application_name="pgha_write_probe",
-                            async_=1)
-    wait(conn, args.timeout)
+                            async_=1, **extra)
+    # libpq tries the hosts in turn, each within connect_timeout.
+    wait(conn, args.timeout * len((args.hosts or args.host).split(",")))
     return conn
 
 
@@ -92,7 +100,9 @@ def read_back(args, deadline):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--host", required=True)
+    target = ap.add_mutually_exclusive_group(required=True)
+    target.add_argument("--host", help="the one address to write to (Pgpool-II's VIP)")
+    target.add_argument("--hosts", help="comma-separated nodes; writes go to the one that accepts them")
     ap.add_argument("--port", type=int, default=9999)
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--dbname", default="postgres")
@@ -116,7 +126,7 @@ def main():
             close(conn)
             conn = None
             if time.monotonic() > setup_deadline:
-                sys.exit(f"pgha_write_probe: cannot reach {args.host}:{args.port}: {e}")
+                sys.exit(f"pgha_write_probe: cannot reach {args.hosts or args.host}:{args.port}: {e}")
             time.sleep(1)
 
     started = time.monotonic()

@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Lab drills for the `repmgr` scenario: faults made with Docker, measured from the host.
+
+    .venv/bin/python molecule/repmgr/drills.py switchover kill return partition [--out results.json]
+
+switchover  playbooks/switchover.yml to a standby: with --check first (repmgr's --dry-run; nothing
+            may change), then for real; the former primary and the sibling must follow the new
+            primary.
+kill        `docker kill` of the primary's container: seconds until repmgrd has promoted a
+            standby and until that primary acknowledges a write (with synchronous replication the
+            sibling must follow first); the sibling must stream from the new primary.
+return      the killed container started again (`docker start`): its server's start guard refuses
+            to start it as a primary and rejoins it as a standby of the new primary (repmgr node
+            rejoin --force-rewind); seconds until it streams.
+partition   the primary's container cut off the network (`docker network disconnect`) for 30 s,
+            then connected again with its address: whether two primaries appear (sampled about
+            every 0.3 s on every node through `docker exec`, which still reaches a cut-off
+            container), when the fence stopped the cut-off primary, when a standby was promoted,
+            and whether the old primary rejoins by itself once connected (else site.yml heals it
+            through pgha.cluster.repmgr_rejoin).
+
+A write client (playbooks/files/pgha_write_probe.py --hosts: every node, target_session_attrs
+read-write, so it follows the primary) inserts during each drill and counts acknowledged writes
+lost. Figures go to --out (JSON) and stdout; the exit status is 1 when a goal is missed
+(switchover done and followed; a new primary taking writes within 15 s of the kill; the old
+primary back as a standby; never two primaries at one sample; no acknowledged write lost).
+
+Only this scenario's containers (repmgr1..3) and network (pgha_repmgr) are touched.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = Path(__file__).resolve().parent
+NETWORK = "pgha_repmgr"
+NODES = ["repmgr1", "repmgr2", "repmgr3"]
+ADDRESS = {n: f"10.0.1.{181 + i}" for i, n in enumerate(NODES)}
+NAME_OF = {a: n for n, a in ADDRESS.items()}
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+POSTGRES_PASSWORD = "lab-postgres-3f9a"     # inventory/group_vars (not secrets; a private network)
+WRITE_GOAL = 15.0
+
+
+def log(msg):
+    print(f"[drill {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def docker(*args, timeout=30, check=False):
+    p = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args)}: {p.stderr.strip()}")
+    return p
+
+
+def local_sql(node, sql, timeout=5):
+    """Runs sql on the node's server through its socket; None when the container does not answer."""
+    try:
+        p = docker("exec", "-u", "postgres", node, PSQL, "-XAtq", "-h", "/var/run/postgresql", "-d", "postgres", "-c", sql,
+                   timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    if p.returncode != 0 and "No such container" in p.stderr or "is not running" in p.stderr:
+        return None
+    return p.stdout.strip() if p.returncode == 0 else ""
+
+
+def role(node):
+    """primary, standby, down (server not answering) or unreachable (container not answering)."""
+    r = local_sql(node, "select pg_is_in_recovery()")
+    return {"f": "primary", "t": "standby", None: "unreachable"}.get(r, "down")
+
+
+def roles():
+    out = {}
+    threads = [threading.Thread(target=lambda n=n: out.__setitem__(n, role(n))) for n in NODES]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def upstream(node):
+    """The node a standby streams from (its WAL receiver's sender, status streaming), else None."""
+    r = local_sql(node, "select sender_host from pg_stat_wal_receiver where status = 'streaming'")
+    return NAME_OF.get(r or "")
+
+
+class Monitor(threading.Thread):
+    """Samples every node's role until stopped; keeps the moments with two primaries."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.samples = 0
+        self.max_primaries = 0
+        self.two_primaries_at = []
+        self.t0 = time.monotonic()
+        self.first_seen = {}
+
+    def run(self):
+        while not self.stop.is_set():
+            r = roles()
+            at = round(time.monotonic() - self.t0, 2)
+            for n, x in r.items():
+                self.first_seen.setdefault((n, x), at)
+            primaries = [n for n, x in r.items() if x == "primary"]
+            self.samples += 1
+            self.max_primaries = max(self.max_primaries, len(primaries))
+            if len(primaries) > 1:
+                self.two_primaries_at.append((at, primaries))
+            time.sleep(0.2)
+
+    def figures(self):
+        self.stop.set()
+        self.join(15)
+        return {"samples": self.samples, "max_primaries": self.max_primaries,
+                "two_primaries_at": self.two_primaries_at[:10]}
+
+
+class Probe:
+    """The write client, as a child process, writing to whichever node accepts writes."""
+
+    def __init__(self, name, workdir):
+        self.stop_file = workdir / f"repmgr-{name}.stop"
+        self.out = workdir / f"repmgr-{name}.json"
+        self.stop_file.unlink(missing_ok=True)
+        env = dict(os.environ, PGPASSWORD=POSTGRES_PASSWORD)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "playbooks/files/pgha_write_probe.py"), "--hosts=" + ",".join(ADDRESS.values()),
+             "--port=5432", f"--run={name}-{int(time.time())}", f"--stop-file={self.stop_file}", f"--out={self.out}",
+             "--duration=900"], env=env, stdout=subprocess.DEVNULL)
+        time.sleep(3)
+
+    def finish(self):
+        self.stop_file.touch()
+        self.proc.wait(timeout=180)
+        return json.loads(self.out.read_text())
+
+
+def wait_for(what, predicate, timeout, step=0.2):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    log(f"timed out after {timeout} s waiting for {what}")
+    return False
+
+
+def accepts_write(node):
+    try:
+        conn = psycopg2.connect(host=ADDRESS[node], port=5432, user="postgres", password=POSTGRES_PASSWORD,
+                                dbname="postgres", connect_timeout=2, options="-c statement_timeout=1500")
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("CREATE TABLE IF NOT EXISTS pgha_drill_ping (at timestamptz DEFAULT now())")
+                cur.execute("INSERT INTO pgha_drill_ping DEFAULT VALUES")
+            return True
+        finally:
+            conn.close()
+    except psycopg2.Error:
+        return False
+
+
+def ansible_playbook(playbook, *extra):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "playbooks/collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACKS_ENABLED="")
+    env.pop("ANSIBLE_CONFIG", None)
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(SCENARIO / "inventory"), str(playbook), *extra]
+    t = time.monotonic()
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    seconds = round(time.monotonic() - t, 1)
+    if p.returncode != 0:
+        log(f"{' '.join(cmd[3:])} failed (rc {p.returncode}):\n" + p.stdout[-4000:] + p.stderr[-2000:])
+    return p.returncode, seconds, p.stdout
+
+
+def the_primary():
+    r = roles()
+    primaries = [n for n, x in r.items() if x == "primary"]
+    assert len(primaries) == 1, f"expected one primary before the drill, found {r}"
+    return primaries[0], r
+
+
+def followers_of(primary, nodes):
+    return all(upstream(n) == primary for n in nodes)
+
+
+def cluster_show_ok(node):
+    p = docker("exec", "-u", "postgres", node, "/usr/lib/postgresql/15/bin/repmgr", "-f", "/etc/repmgr.conf", "cluster", "show",
+               "--csv", timeout=30)
+    return p.returncode == 0
+
+
+def switchover(workdir):
+    primary, _ = the_primary()
+    target = sorted(n for n in NODES if n != primary)[0]
+    probe, mon = Probe("switchover", workdir), Monitor()
+    mon.start()
+    log(f"switchover.yml --check to {target} (primary {primary})")
+    dry_rc, dry_seconds, _ = ansible_playbook("playbooks/switchover.yml", "-e", f"pgha_switchover_to={target}", "--check")
+    unchanged = the_primary()[0] == primary
+    log(f"switchover.yml to {target}")
+    rc, seconds, _ = ansible_playbook("playbooks/switchover.yml", "-e", f"pgha_switchover_to={target}")
+    others = [n for n in NODES if n != target]
+    followed = wait_for("the former primary and the sibling to stream from the new primary",
+                        lambda: followers_of(target, others), 60)
+    time.sleep(3)
+    writes = probe.finish()
+    seen = mon.figures()
+    r = roles()
+    result = {"drill": "switchover through playbooks/switchover.yml", "from": primary, "to": target,
+              "dry_run_rc": dry_rc, "dry_run_seconds": dry_seconds, "primary_unchanged_after_dry_run": unchanged,
+              "rc": rc, "playbook_seconds": seconds, "roles_after": r, "all_follow_new_primary": followed,
+              "write_outage_seconds": writes["max_outage"], "writes_acked": writes["acked"], "writes_lost": writes["lost"],
+              **seen}
+    goals = [dry_rc == 0, unchanged, rc == 0, r[target] == "primary", followed, seen["max_primaries"] <= 1, writes["lost"] == 0]
+    return result, all(goals)
+
+
+STATE = {}
+
+
+def kill(workdir):
+    primary, _ = the_primary()
+    standbys = [n for n in NODES if n != primary]
+    probe, mon = Probe("kill", workdir), Monitor()
+    mon.start()
+    log(f"docker kill {primary} (primary)")
+    t0 = time.monotonic()
+    docker("kill", primary, check=True)
+    promoted = {}
+
+    def promoted_somewhere():
+        for n in standbys:
+            if role(n) == "primary":
+                promoted.setdefault("node", n)
+                promoted.setdefault("seconds", round(time.monotonic() - t0, 2))
+                return True
+        return False
+    ok = wait_for("a standby to be promoted", promoted_somewhere, 90)
+    new = promoted.get("node")
+    wrote = ok and wait_for(f"{new} to acknowledge a write", lambda: accepts_write(new), 60, step=0.1)
+    write_seconds = round(time.monotonic() - t0, 2) if wrote else None
+    log(f"promoted {new} after {promoted.get('seconds')} s; it acknowledges writes after {write_seconds} s")
+    sibling = [n for n in standbys if n != new]
+    followed = ok and wait_for("the sibling to stream from the new primary", lambda: followers_of(new, sibling), 60)
+    follow_seconds = round(time.monotonic() - t0, 2) if followed else None
+    time.sleep(3)
+    writes = probe.finish()
+    seen = mon.figures()
+    STATE.update(killed=primary, new_primary=new)
+    result = {"drill": "primary container killed", "killed": primary, "new_primary": new,
+              "promoted_seconds": promoted.get("seconds"), "write_accepted_seconds": write_seconds,
+              "sibling_follows_seconds": follow_seconds, "write_outage_seconds": writes["max_outage"],
+              "writes_acked": writes["acked"], "writes_lost": writes["lost"], "lost_ids": writes["lost_ids"][:10], **seen}
+    goals = [ok, wrote and write_seconds <= WRITE_GOAL, followed, seen["max_primaries"] <= 1, writes["lost"] == 0]
+    return result, all(goals)
+
+
+def back_as_standby(node, primary):
+    return role(node) == "standby" and upstream(node) == primary
+
+
+def ret(workdir):
+    old, new = STATE.get("killed"), STATE.get("new_primary")
+    if not old:
+        old = next(n for n in NODES if docker("inspect", "-f", "{{.State.Running}}", n).stdout.strip() != "true")
+        new = the_primary()[0]
+    probe, mon = Probe("return", workdir), Monitor()
+    mon.start()
+    log(f"docker start {old} (the old primary; {new} is the primary)")
+    t0 = time.monotonic()
+    docker("start", old, check=True)
+    ok = wait_for(f"{old} to stream from {new} as a standby", lambda: back_as_standby(old, new), 180, step=0.5)
+    seconds = round(time.monotonic() - t0, 2) if ok else None
+    shown = ok and wait_for("repmgr cluster show to exit 0", lambda: cluster_show_ok(new), 60, step=2)
+    journal = docker("exec", old, "journalctl", "-o", "cat", "--no-pager", "-u", "pgha-postgresql", "-u", "pgha-repmgr-rejoin",
+                     timeout=30).stdout
+    writes = probe.finish()
+    seen = mon.figures()
+    result = {"drill": "old primary started again", "node": old, "primary": new, "rejoined_seconds": seconds,
+              "cluster_show_ok": shown, "guard_refused_start": "refusing to start" in journal,
+              "pg_rewind_ran": "pg_rewind" in journal, "writes_acked": writes["acked"], "writes_lost": writes["lost"],
+              "write_outage_seconds": writes["max_outage"], **seen}
+    goals = [ok, shown, seen["max_primaries"] <= 1, writes["lost"] == 0]
+    return result, all(goals)
+
+
+def partition(workdir, cut_seconds=30):
+    primary, _ = the_primary()
+    standbys = [n for n in NODES if n != primary]
+    probe, mon = Probe("partition", workdir), Monitor()
+    mon.start()
+    log(f"docker network disconnect {NETWORK} {primary} (primary)")
+    t0 = time.monotonic()
+    docker("network", "disconnect", NETWORK, primary, check=True)
+    events = {}
+
+    def watch():
+        r = roles()
+        at = round(time.monotonic() - t0, 2)
+        if r[primary] != "primary":
+            events.setdefault("old_primary_stopped_seconds", at)
+        for n in standbys:
+            if r[n] == "primary":
+                events.setdefault("promoted_seconds", at)
+                events.setdefault("new_primary", n)
+        return "promoted_seconds" in events and "old_primary_stopped_seconds" in events
+    wait_for("the fence and a promotion", watch, cut_seconds, step=0.2)
+    time.sleep(max(0, cut_seconds - (time.monotonic() - t0)))
+    during = roles()
+    new = events.get("new_primary")
+    log(f"during the cut: {during}; connecting {primary} again")
+    docker("network", "connect", "--ip", ADDRESS[primary], NETWORK, primary, check=True)
+    t1 = time.monotonic()
+    rejoined = new is not None and wait_for(f"{primary} to rejoin as a standby of {new} by itself",
+                                            lambda: back_as_standby(primary, new), 120, step=0.5)
+    rejoin_seconds = round(time.monotonic() - t1, 2) if rejoined else None
+    heal = None
+    if not rejoined:
+        log("healing with site.yml (pgha.cluster.repmgr_rejoin)")
+        rc, seconds, _ = ansible_playbook("playbooks/site.yml")
+        heal = {"site_rc": rc, "site_seconds": seconds}
+    followed = new is not None and wait_for("every standby to stream from the new primary",
+                                            lambda: followers_of(new, [n for n in NODES if n != new]), 60)
+    writes = probe.finish()
+    seen = mon.figures()
+    journal = docker("exec", primary, "journalctl", "-o", "cat", "--no-pager", "-u", "pgha-repmgr-fence", "-u", "pgha-postgresql",
+                     "-u", "pgha-repmgr-rejoin", timeout=30).stdout
+    result = {"drill": "primary cut off the network", "cut_off": primary, "cut_seconds": cut_seconds, **events,
+              "roles_during_cut": during, "rejoined_by_itself_seconds": rejoin_seconds, "heal": heal,
+              "all_follow_new_primary": followed, "fence_log": [l for l in journal.splitlines() if "pgha-repmgr-guard" in l][-8:],
+              "write_outage_seconds": writes["max_outage"], "writes_acked": writes["acked"], "writes_lost": writes["lost"],
+              **seen}
+    goals = [new is not None, followed, seen["max_primaries"] <= 1, writes["lost"] == 0]
+    return result, all(goals)
+
+
+DRILLS = {"switchover": switchover, "kill": kill, "return": ret, "partition": partition}
+FIGURES = ("dry_run_rc", "playbook_seconds", "promoted_seconds", "write_accepted_seconds", "sibling_follows_seconds",
+           "rejoined_seconds", "old_primary_stopped_seconds", "rejoined_by_itself_seconds", "write_outage_seconds",
+           "writes_acked", "writes_lost", "max_primaries", "goals_met")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("drills", nargs="+", choices=list(DRILLS))
+    ap.add_argument("--out", default=os.environ.get("PGHA_DRILL_RESULTS", "/tmp/pgha-drills") + "/repmgr_drills.json")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if docker("network", "inspect", NETWORK).returncode != 0:
+        sys.exit(f"drills: no docker network {NETWORK}: create the scenario first (molecule create -s repmgr)")
+    results, passed = [], True
+    for name in args.drills:
+        log(f"== {name}")
+        try:
+            result, ok = DRILLS[name](out.parent)
+        except Exception as e:  # a drill that breaks is a missed goal, the others still run
+            result, ok = {"drill": name, "error": repr(e)}, False
+        result["goals_met"] = ok
+        passed &= ok
+        results.append(result)
+        log(json.dumps(result))
+        out.write_text(json.dumps(results, indent=1) + "\n")
+    for r in results:
+        print(f"{name_of(r)}: " + ", ".join(f"{k}={r[k]}" for k in FIGURES if k in r))
+    print(f"results: {out}")
+    return 0 if passed else 1
+
+
+def name_of(r):
+    return {"switchover through playbooks/switchover.yml": "switchover", "primary container killed": "kill",
+            "old primary started again": "return", "primary cut off the network": "partition"}.get(r["drill"], r["drill"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
