@@ -4,7 +4,7 @@ variable names, and each option's `default` equal to the value in defaults/main.
 
     .venv/bin/python molecule/replication/check_role_specs.py [role ...]
 
-With no argument, checks the roles of the replication scenario. Exit status 1 on a mismatch.
+With no argument, checks every role of the collection. Exit status 1 on a mismatch.
 """
 import sys
 from pathlib import Path
@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = ["postgresql", "replication", "ssh_trust", "firewall"]
+ROLES = sorted(p.name for p in (ROOT / "collection" / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
 
 
 def check(role: str) -> list[str]:
