@@ -6,8 +6,8 @@ collection/plugins/modules/<name>.yml):
   - collection/plugins/action/<name>.py, the action that checks the target is x86_64 Linux
     before running the binary (see collection/plugins/plugin_utils/binary_module.py);
   - its lines in collection/tests/sanity/ignore-2.19.txt, each with its reason: the binary
-    (validate-modules cannot read it), docs that mark options no_log (DOCS_NO_LOG_IGNORE);
-    and, for the roles, script templates whose shebang ansible-test does not know.
+    (validate-modules cannot read it); and, for the roles, script templates whose shebang
+    ansible-test does not know.
 
     python3 tests/integration/collection_meta.py           # report what is missing or stale
     python3 tests/integration/collection_meta.py --write   # make the files agree
@@ -40,10 +40,6 @@ BINARY_MODULE_IGNORES = {
 # ansible-test's shebang test accepts these for files that are not modules.
 ALLOWED_SHEBANGS = {b"#!/bin/bash -eu", b"#!/bin/bash -eux", b"#!/bin/sh", b"#!/usr/bin/env bash", b"#!/usr/bin/env fish",
                     b"#!/usr/bin/env pwsh", b"#!/usr/bin/env python", b"#!/usr/bin/make -f"}
-# Docs that mark secret options `no_log: true` (test_docs.py requires it, checked against the
-# binary's --describe) fail validate-modules' docs schema, which has no such key.
-DOCS_NO_LOG_IGNORE = ("validate-modules:invalid-documentation",
-                      "options marked no_log: true for test_docs.py; the docs schema has no no_log key")
 
 
 def module_names() -> list[str]:
@@ -73,9 +69,8 @@ def ignore_text(names: list[str]) -> str:
     for n in names:
         if (ROOT / f"crates/modules/src/bin/{n}.rs").exists():  # built by `make modules`
             lines += [f"plugins/modules/{n} {test}  # {why}" for test, why in BINARY_MODULE_IGNORES.items()]
-        docs = COLLECTION / "plugins/modules" / f"{n}.yml"
-        if docs.exists() and re.search(r"^\s+no_log:\s*true\s*$", docs.read_text(), re.M):
-            lines.append(f"plugins/modules/{n}.yml {DOCS_NO_LOG_IGNORE[0]}  # {DOCS_NO_LOG_IGNORE[1]}")
+    # Module docs need no ignore: they carry no `no_log` key (the docs schema has none); a secret
+    # option's description says so instead, checked against the binary by test_docs.py.
     # Script templates and files that roles install on the targets keep the shebang their
     # scripts need there; ansible-test's shebang test knows only Ansible's own allowed list.
     for path in sorted(p for sub in ("templates", "files") for p in COLLECTION.glob(f"roles/*/{sub}/**/*")):
@@ -88,7 +83,8 @@ def ignore_text(names: list[str]) -> str:
 
 # --fix-docs: the mechanical part of what validate-modules wants from a docs file (an author
 # with a GitHub handle or !UNKNOWN, a description on every attribute and seealso link, the
-# GPL header in the first lines). It only adds; it never rewrites what is there.
+# GPL header in the first lines). It only adds; it never rewrites what is there. A seealso
+# description it adds only repeats the link's name: it prints those for a person to reword.
 ATTRIBUTE_DESCRIPTIONS = {
     "check_mode": "Can run in check mode and report what would change without changing the target.",
     "diff_mode": "Returns details on what has changed (or would change in check mode) in diff mode.",
@@ -103,6 +99,9 @@ def _block(lines, i):
     while j < len(lines) and lines[j].startswith("      "):
         j += 1
     return lines[i + 1:j]
+
+
+REVIEW: list[str] = []  # seealso names fixed_docs gave a placeholder description
 
 
 def fixed_docs(text: str) -> str:
@@ -126,6 +125,7 @@ def fixed_docs(text: str) -> str:
         if link and not any(s.startswith("description:") for s in sub):
             name = link.group(1).strip()
             out.append(f"      description: {name.rstrip('.')}.")
+            REVIEW.append(name)
     text = "\n".join(out)
     if "gpl-3.0" not in "\n".join(text.split("\n")[:5]):
         text = ("---\n" + GPL_HEADER + text[4:]) if text.startswith("---\n") else GPL_HEADER + text
@@ -147,9 +147,13 @@ def main(argv: list[str]) -> int:
     if "--fix-docs" in argv:
         for docs in sorted((COLLECTION / "plugins/modules").glob("*.yml")):
             text = docs.read_text()
-            if fixed_docs(text) != text:
-                docs.write_text(fixed_docs(text))
+            REVIEW.clear()
+            fixed = fixed_docs(text)
+            if fixed != text:
+                docs.write_text(fixed)
                 print(f"fixed {docs.relative_to(ROOT)}")
+                for name in REVIEW:
+                    print(f"  reword: the seealso description of {name!r} only repeats its name")
         return 0
     changes = plan()
     if "--write" in argv:

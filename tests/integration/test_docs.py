@@ -1,7 +1,14 @@
 """Every module binary has docs whose options are exactly the parameters the binary accepts,
-and ansible-doc renders them from the collection."""
+secret options say so, and ansible-doc renders them from the collection.
+
+Secret options: the binary's Spec lists them in NO_LOG, and `--describe` gives each parameter's
+`no_log`. The docs carry no `no_log` key (ansible-test's docs schema rejects it); instead the
+description of each such option says NO_LOG_SENTENCE, and only theirs does. An option whose name
+looks secret (SECRET_WORDS) must be no_log in the binary unless NOT_SECRET says why not.
+"""
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -11,6 +18,42 @@ from conftest import ROOT, VENV_BIN
 
 MODULE_DIR = ROOT / "collection/plugins/modules"
 BINARIES = sorted(p.stem for p in (ROOT / "crates/modules/src/bin").glob("*.rs"))
+NO_LOG_SENTENCE = "Not logged (no_log)."
+SECRET_WORDS = ("password", "secret", "key")
+# (module, option) -> why an option with a secret-looking name holds no secret.
+NOT_SECRET = {
+    ("pg_role", "no_password_changes"): "a boolean",
+    ("pool_passwd", "key_file"): "the path of the pgpoolkey file, not the key",
+}
+
+
+def says_no_log(option: dict) -> bool:
+    description = option.get("description", "")
+    return NO_LOG_SENTENCE in " ".join(description if isinstance(description, list) else [description])
+
+
+def no_log_problems(name: str, options: dict, described: list[dict]) -> list[str]:
+    """What the docs' secret-option sentences get wrong against the binary's --describe."""
+    problems = []
+    for p in described:
+        option, secret_name = options[p["name"]], any(w in p["name"] for w in SECRET_WORDS)
+        if "no_log" in option:
+            problems.append(f"{p['name']}: has a no_log key (the docs schema has none; say {NO_LOG_SENTENCE!r})")
+        if p["no_log"] and not says_no_log(option):
+            problems.append(f"{p['name']}: no_log in the binary, its description lacks {NO_LOG_SENTENCE!r}")
+        if not p["no_log"] and says_no_log(option):
+            problems.append(f"{p['name']}: its description says {NO_LOG_SENTENCE!r}, the binary does not mask it")
+        if secret_name and not p["no_log"] and (name, p["name"]) not in NOT_SECRET:
+            problems.append(f"{p['name']}: looks secret but the binary does not mark it no_log "
+                            "(add it to the Spec's NO_LOG, or to NOT_SECRET with the reason)")
+        # Suboptions: the binary masks NO_LOG names at any depth, but --describe lists only the
+        # top level, so a secret-looking suboption must at least say it is not logged.
+        for sub_name, sub in (option.get("suboptions") or {}).items():
+            if "no_log" in sub:
+                problems.append(f"{p['name']}.{sub_name}: has a no_log key")
+            if any(w in sub_name for w in SECRET_WORDS) and not says_no_log(sub):
+                problems.append(f"{p['name']}.{sub_name}: looks secret, its description lacks {NO_LOG_SENTENCE!r}")
+    return problems
 
 
 @pytest.mark.parametrize("name", BINARIES)
@@ -28,18 +71,54 @@ def test_docs_match_binary(name):
     for p in described:
         doc_aliases = sorted(options[p["name"]].get("aliases", []))
         assert doc_aliases == sorted(p["aliases"]), f"{name}.{p['name']} aliases"
-        if p["no_log"]:
-            assert options[p["name"]].get("no_log") is True, f"{name}.{p['name']} must be documented no_log"
+    problems = no_log_problems(name, options, described)
+    assert not problems, f"{name}: " + "; ".join(problems)
     for key in ("EXAMPLES", "RETURN"):
         assert docs.get(key), f"{name} lacks {key}"
     assert f"pgha.cluster.{name}" in str(docs["EXAMPLES"]), "EXAMPLES use the FQCN"
 
 
-@pytest.mark.parametrize("name", BINARIES)
-def test_ansible_doc_renders(name, ansible_env):
-    r = subprocess.run([str(VENV_BIN / "ansible-doc"), f"pgha.cluster.{name}"], env=ansible_env, capture_output=True, text=True)
+def test_no_log_check_catches_mistakes():
+    """The secret-option check itself: each kind of mistake is reported."""
+    described = [{"name": "login_password", "aliases": [], "no_log": True},
+                 {"name": "api_key", "aliases": [], "no_log": False},
+                 {"name": "user", "aliases": [], "no_log": False}]
+    good = {"login_password": {"description": ["Password.", "Not logged (no_log). Masked."]},
+            "api_key": {"description": "A key."}, "user": {"description": "A user."}}
+    assert no_log_problems("m", good, described) == [
+        "api_key: looks secret but the binary does not mark it no_log (add it to the Spec's NO_LOG, or to "
+        "NOT_SECRET with the reason)"]
+    bad = {"login_password": {"description": "Password.", "no_log": True},
+           "api_key": {"description": "A key."},
+           "user": {"description": "Not logged (no_log).",
+                    "suboptions": {"password": {"description": "Its password."}}}}
+    problems = no_log_problems("m", bad, described)
+    assert [p.split(":")[0] for p in problems] == ["login_password", "login_password", "api_key", "user",
+                                                   "user.password"], problems
+
+
+@pytest.fixture(scope="module")
+def rendered(ansible_env):
+    """`ansible-doc` of every module in one run (one Python start instead of one per module):
+    stderr, and each module's section of the text by name."""
+    r = subprocess.run([str(VENV_BIN / "ansible-doc"), *(f"pgha.cluster.{n}" for n in BINARIES)], env=ansible_env,
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert name in r.stdout and "OPTIONS" in r.stdout
+    parts = re.split(r"^> MODULE pgha\.cluster\.(\w+) ", r.stdout, flags=re.M)
+    return r.stderr, dict(zip(parts[1::2], parts[2::2]))
+
+
+@pytest.mark.parametrize("name", BINARIES)
+def test_ansible_doc_renders(name, rendered):
+    stderr, sections = rendered
+    complaints = [line for line in stderr.splitlines() if re.search(rf"\bpgha\.cluster\.{name}\b", line)]
+    assert not complaints, complaints
+    assert name in sections, f"ansible-doc shows no docs of {name}: {stderr}"
+    text = " ".join(sections[name].split())
+    assert "OPTIONS" in text
+    # what users read: every "not logged" sentence of the docs shows
+    docs = " ".join((MODULE_DIR / f"{name}.yml").read_text().split())
+    assert text.count(NO_LOG_SENTENCE) == docs.count(NO_LOG_SENTENCE)
 
 
 @pytest.mark.parametrize("name", BINARIES)
