@@ -175,7 +175,8 @@ def accepts_write(node):
 
 def ansible_playbook(playbook, *extra):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "playbooks/collections"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACKS_ENABLED="")
+               ANSIBLE_STDOUT_CALLBACK="default")
+    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     env.pop("ANSIBLE_CONFIG", None)
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(SCENARIO / "inventory"), str(playbook), *extra]
     t = time.monotonic()
@@ -325,22 +326,27 @@ def partition(workdir, cut_seconds=30):
     log(f"during the cut: {during}; connecting {primary} again")
     docker("network", "connect", "--ip", ADDRESS[primary], NETWORK, primary, check=True)
     t1 = time.monotonic()
-    rejoined = new is not None and wait_for(f"{primary} to rejoin as a standby of {new} by itself",
-                                            lambda: back_as_standby(primary, new), 120, step=0.5)
-    rejoin_seconds = round(time.monotonic() - t1, 2) if rejoined else None
+    # A standby was promoted: the old primary must come back as its standby by itself (the
+    # fence starts it, the start guard rejoins it). None was: the old primary must be the
+    # primary again, with both standbys.
+    expected = new or primary
+    healed_itself = wait_for(f"the cluster to heal by itself around {expected}",
+                             lambda: role(expected) == "primary" and followers_of(expected, [n for n in NODES if n != expected]),
+                             120, step=0.5)
+    heal_seconds = round(time.monotonic() - t1, 2) if healed_itself else None
     heal = None
-    if not rejoined:
+    if not healed_itself:
         log("healing with site.yml (pgha.cluster.repmgr_rejoin)")
         rc, seconds, _ = ansible_playbook("playbooks/site.yml")
         heal = {"site_rc": rc, "site_seconds": seconds}
-    followed = new is not None and wait_for("every standby to stream from the new primary",
-                                            lambda: followers_of(new, [n for n in NODES if n != new]), 60)
+    followed = wait_for("every standby to stream from the primary",
+                        lambda: followers_of(expected, [n for n in NODES if n != expected]), 60)
     writes = probe.finish()
     seen = mon.figures()
     journal = docker("exec", primary, "journalctl", "-o", "cat", "--no-pager", "-u", "pgha-repmgr-fence", "-u", "pgha-postgresql",
                      "-u", "pgha-repmgr-rejoin", timeout=30).stdout
     result = {"drill": "primary cut off the network", "cut_off": primary, "cut_seconds": cut_seconds, **events,
-              "roles_during_cut": during, "rejoined_by_itself_seconds": rejoin_seconds, "heal": heal,
+              "roles_during_cut": during, "primary_after": expected, "healed_by_itself_seconds": heal_seconds, "heal": heal,
               "all_follow_new_primary": followed, "fence_log": [l for l in journal.splitlines() if "pgha-repmgr-guard" in l][-8:],
               "write_outage_seconds": writes["max_outage"], "writes_acked": writes["acked"], "writes_lost": writes["lost"],
               **seen}
@@ -350,7 +356,7 @@ def partition(workdir, cut_seconds=30):
 
 DRILLS = {"switchover": switchover, "kill": kill, "return": ret, "partition": partition}
 FIGURES = ("dry_run_rc", "playbook_seconds", "promoted_seconds", "write_accepted_seconds", "sibling_follows_seconds",
-           "rejoined_seconds", "old_primary_stopped_seconds", "rejoined_by_itself_seconds", "write_outage_seconds",
+           "rejoined_seconds", "old_primary_stopped_seconds", "primary_after", "healed_by_itself_seconds", "write_outage_seconds",
            "writes_acked", "writes_lost", "max_primaries", "goals_met")
 
 

@@ -6,7 +6,7 @@ autocommit INSERT at a time, and counts what the cluster acknowledged and what i
         --stop-file /tmp/stop --out /tmp/drill-1.json      # password in $PGPASSWORD
 
 Without a VIP (repmgr), --hosts lists every node instead of --host: each connection goes to
-whichever of them accepts writes (libpq's multi-host conninfo with
+whichever of them accepts writes (tried one by one, the last good one first, each with
 target_session_attrs=read-write), so the client follows the primary after a failover:
 
     pgha_write_probe.py --hosts 10.0.1.181,10.0.1.182,10.0.1.183 --port 5432 --run drill-2 ...
@@ -56,14 +56,40 @@ def wait(conn, timeout):
             select.select([], [conn.fileno()], [], left)
 
 
-def connect(args):
-    extra = {"target_session_attrs": "read-write"} if args.hosts else {}
-    conn = psycopg2.connect(host=args.hosts or args.host, port=args.port, user=args.user, dbname=args.dbname,
+def connect_one(args, host, **extra):
+    conn = psycopg2.connect(host=host, port=args.port, user=args.user, dbname=args.dbname,
                             connect_timeout=max(1, int(args.timeout)), application_name="pgha_write_probe",
                             async_=1, **extra)
-    # libpq tries the hosts in turn, each within connect_timeout.
-    wait(conn, args.timeout * len((args.hosts or args.host).split(",")))
+    try:
+        wait(conn, args.timeout)
+    except BaseException:
+        close(conn)
+        raise
     return conn
+
+
+LAST_GOOD = {}
+
+
+def connect(args):
+    if not args.hosts:
+        return connect_one(args, args.host)
+    # One host at a time, the last one that took writes first: libpq enforces connect_timeout
+    # only for blocking connections, so with a multi-host conninfo an async connection would
+    # stay on a vanished first host until our own deadline.
+    hosts = args.hosts.split(",")
+    if LAST_GOOD.get("host") in hosts:
+        hosts.remove(LAST_GOOD["host"])
+        hosts.insert(0, LAST_GOOD["host"])
+    error = None
+    for host in hosts:
+        try:
+            conn = connect_one(args, host, target_session_attrs="read-write")
+            LAST_GOOD["host"] = host
+            return conn
+        except (psycopg2.Error, Deadline, OSError) as e:
+            error = e
+    raise error
 
 
 def execute(conn, sql, params, timeout):
