@@ -23,6 +23,7 @@ modules:
 	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p pgha-modules
 	@mkdir -p $(MODULE_DIR)
 	@for m in $(MODULES); do install -m 0755 $(RELEASE_DIR)/$$m $(MODULE_DIR)/$$m; done
+	python3 tests/integration/collection_meta.py --write
 	@echo "built $(words $(MODULES)) modules into $(MODULE_DIR)"
 
 ## The Galaxy tarball (binaries keep their exec bit).
