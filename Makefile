@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Module binaries are the [[bin]] targets of crates/modules.
 MODULES := $(basename $(notdir $(wildcard crates/modules/src/bin/*.rs)))
 
-.PHONY: all setup venv modules collection test test-unit test-integration test-lab demo clean
+.PHONY: all setup venv modules collection test test-unit test-integration test-lab test-replication demo clean
 
 all: modules
 
@@ -38,11 +38,19 @@ test: setup venv modules
 	$(MAKE) test-integration
 	$(MAKE) test-lab
 
-## The lab: role specs equal their defaults, lint (production profile), the replication scenario.
+## The lab: role specs equal their defaults, lint (production profile), the Molecule scenarios:
+## pgpool (site.yml with Pgpool-II, watchdog and VIP, then the failover drills) and repmgr
+## (site.yml with repmgr, switchover and failover drills). `make test-replication` runs the
+## plain streaming-replication scenario, which the pgpool scenario's checks include.
 test-lab:
 	molecule/image/build.sh >/dev/null
 	$(VENV)/bin/python molecule/replication/check_role_specs.py
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/playbooks/collections ansible-lint
+	$(VENV)/bin/molecule -c molecule/shared/base.yml test -s pgpool
+	$(VENV)/bin/molecule test -s repmgr
+
+test-replication:
+	molecule/image/build.sh >/dev/null
 	$(VENV)/bin/molecule -c molecule/shared/base.yml test -s replication
 
 test-unit:
