@@ -98,6 +98,8 @@ lab-status:
 	  docker exec -u postgres $$p $(LAB_PSQL) -c 'select archived_count, last_archived_wal, failed_count from pg_stat_archiver'; \
 	done; \
 	echo; echo "SHOW pool_nodes through the VIP (10.0.0.180:9999):"; \
-	PGPASSWORD=lab-pgpool-b84e $(LAB_PSQL) -h 10.0.0.180 -p 9999 -U pgpool -d postgres \
-	  -c 'show pool_nodes' 2>&1 | cut -c1-160 || true; \
+	for i in $$(seq 30); do \
+	  PGPASSWORD=lab-pgpool-b84e PGCONNECT_TIMEOUT=2 $(LAB_PSQL) -h 10.0.0.180 -p 9999 -U pgpool -d postgres \
+	    -c 'show pool_nodes' 2>/dev/null | cut -c1-160 && break; sleep 2; \
+	done; \
 	n=$$(echo $$primary | wc -w); if [ "$$n" -ne 1 ]; then echo "lab-status: $$n primaries"; exit 1; fi
