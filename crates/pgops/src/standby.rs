@@ -119,6 +119,12 @@ fn read_pidfile(dir: &Path) -> Option<PidFile> {
     Some(PidFile { pid, port, socket_dir })
 }
 
+/// The PID in a data directory's `postmaster.pid` when that process is alive and a PostgreSQL
+/// server.
+pub fn running_pid(dir: &Path) -> Option<i32> {
+    read_pidfile(dir).map(|p| p.pid).filter(|&pid| alive(pid))
+}
+
 /// Whether the process of a `postmaster.pid` is alive and a PostgreSQL server.
 fn alive(pid: i32) -> bool {
     if pid <= 0 {

@@ -446,24 +446,9 @@ impl Node {
 }
 
 /// `postmaster.pid` of a data directory: the PID when that process is alive and a PostgreSQL
-/// server.
+/// server (the check pg_basebackup_standby makes).
 pub fn running_pid(dir: &Path) -> Option<i32> {
-    let text = fs::read_to_string(dir.join("postmaster.pid")).ok()?;
-    let pid: i32 = text.lines().next()?.trim().parse().ok()?;
-    if pid <= 0 {
-        return None;
-    }
-    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
-        Ok(()) | Err(nix::errno::Errno::EPERM) => {}
-        Err(_) => return None,
-    }
-    match fs::read_to_string(format!("/proc/{pid}/comm")) {
-        Ok(comm) => {
-            let c = comm.trim();
-            (c.starts_with("postgres") || c.starts_with("postmaster")).then_some(pid)
-        }
-        Err(_) => Some(pid),
-    }
+    pgops::standby::running_pid(dir)
 }
 
 /// A conninfo built from parts, quoted as libpq reads it.
