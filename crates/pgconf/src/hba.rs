@@ -558,7 +558,10 @@ impl Rule {
             });
         }
         for o in &self.options {
-            if o.name.is_empty() || o.name.contains(['=', ' ', '\t', '\r', '\n', ',', '#', '"']) {
+            if o.name.is_empty()
+                || o.name.contains(['=', ' ', '\t', '\r', '\n', ',', '#', '"'])
+                || crate::edit::forbidden_char(&o.name).is_some()
+            {
                 return Err(HbaError::OptionNotNameValue(o.name.clone()));
             }
         }
@@ -571,6 +574,9 @@ impl Rule {
         for t in all_text {
             if t.contains('\n') {
                 return Err(HbaError::LineBreak);
+            }
+            if crate::edit::forbidden_char(t).is_some() {
+                return Err(HbaError::ControlChar);
             }
         }
         let (mut cells, method) = self.cells();
@@ -779,6 +785,10 @@ pub enum HbaError {
     /// A value holds a line break.
     #[error("a value holds a line break")]
     LineBreak,
+    /// A value or comment holds a NUL byte or another control character: PostgreSQL's reader
+    /// stops at a NUL, so the rest of the line and the lines after it would vanish.
+    #[error("a value holds a NUL byte or another control character")]
+    ControlChar,
     /// The edit would not read back as intended: the rule cannot be written so that it reads
     /// back as itself, or the new line would change how another line reads (the last line of
     /// the file ends with a `\` that would continue into it).
@@ -1484,6 +1494,9 @@ impl HbaFile {
     pub fn upsert_commented(&mut self, rule: &Rule, position: Position, comment: Option<&str>) -> Result<Change, HbaError> {
         if comment.is_some_and(|c| c.contains(['\n', '\r'])) {
             return Err(HbaError::LineBreak);
+        }
+        if comment.is_some_and(|c| crate::edit::forbidden_char(c).is_some()) {
+            return Err(HbaError::ControlChar);
         }
         rule.check(self.format)?;
         let key = rule.key();

@@ -162,6 +162,9 @@ pub enum PassError {
     /// A value holds a line break, which the format cannot store.
     #[error("the {0} holds a line break")]
     LineBreak(&'static str),
+    /// A value holds a NUL byte or another control character, which no reader keeps.
+    #[error("the {0} holds a NUL byte or another control character")]
+    ControlChar(&'static str),
     /// A `.pgpass` entry without a database, or a `.pcppass` entry with one.
     #[error("a {format:?} entry {problem}")]
     WrongShape {
@@ -262,6 +265,9 @@ impl PassEntry {
         for (name, value) in named {
             if value.is_some_and(|v| v.contains(['\n', '\r'])) {
                 return Err(PassError::LineBreak(name));
+            }
+            if value.is_some_and(|v| crate::edit::forbidden_char(v).is_some()) {
+                return Err(PassError::ControlChar(name));
             }
         }
         Ok(())
