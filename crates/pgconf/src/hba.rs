@@ -49,8 +49,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::pgpass::lines;
-pub use crate::pgpass::{Change, Issue};
+use crate::edit::lines;
+pub use crate::edit::{Change, Issue};
 
 /// Which file the text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -683,16 +683,7 @@ enum AddressKey {
     Host(String),
 }
 
-/// Which include directive a line is (PostgreSQL 16+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IncludeKind {
-    /// `include FILE`
-    Include,
-    /// `include_if_exists FILE`
-    IncludeIfExists,
-    /// `include_dir DIRECTORY`
-    IncludeDir,
-}
+pub use crate::edit::IncludeKind;
 
 /// An include directive (PostgreSQL 16+): its rules are read from another file, which this
 /// crate does not follow.
@@ -974,9 +965,9 @@ fn parse_record(fields: &[RawField], format: Format) -> Result<Record, HbaError>
     let conn_token = single(first, "connection type")?;
     if format == Format::PgHba && !conn_token.quoted {
         let kind = match conn_token.value.as_str() {
-            "include" => Some(IncludeKind::Include),
-            "include_if_exists" => Some(IncludeKind::IncludeIfExists),
-            "include_dir" => Some(IncludeKind::IncludeDir),
+            "include" => Some(IncludeKind::File),
+            "include_if_exists" => Some(IncludeKind::FileIfExists),
+            "include_dir" => Some(IncludeKind::Directory),
             _ => None,
         };
         if let Some(kind) = kind {
@@ -2003,9 +1994,9 @@ mod tests {
         assert_eq!(
             inc,
             vec![
-                (1, IncludeKind::IncludeDir, "conf.d"),
-                (2, IncludeKind::Include, "extra rules.conf"),
-                (3, IncludeKind::IncludeIfExists, "x"),
+                (1, IncludeKind::Directory, "conf.d"),
+                (2, IncludeKind::File, "extra rules.conf"),
+                (3, IncludeKind::FileIfExists, "x"),
             ]
         );
         assert!(f.issues().is_empty());

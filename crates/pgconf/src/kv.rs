@@ -51,16 +51,7 @@ pub enum Quoting {
     KeepStyle,
 }
 
-/// What a `include`-style directive does (reported by [`KvFile::includes`], never followed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IncludeKind {
-    /// `include 'file'`: the file must exist.
-    File,
-    /// `include_if_exists 'file'`: skipped when missing.
-    FileIfExists,
-    /// `include_dir 'dir'`: every `*.conf` in the directory, in name order.
-    Directory,
-}
+pub use crate::edit::IncludeKind;
 
 /// The rules in which the three `name = value` formats differ.
 ///

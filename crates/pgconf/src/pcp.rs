@@ -7,8 +7,8 @@
 
 use std::fmt;
 
-use crate::pgpass::lines;
-pub use crate::pgpass::{Change, Issue};
+use crate::edit::lines;
+pub use crate::edit::{Change, Issue};
 
 /// The longest user name or hash Pgpool-II reads from pcp.conf (`MAX_USER_PASSWD_LEN`).
 pub const MAX_FIELD_LEN: usize = 128;

@@ -10,8 +10,8 @@
 
 use std::fmt;
 
-use crate::pgpass::lines;
-pub use crate::pgpass::{Change, Issue};
+use crate::edit::lines;
+pub use crate::edit::{Change, Issue};
 
 /// The longest secret Pgpool-II 4.3 reads from pool_passwd (`MAX_TOKEN_LEN`), in characters.
 pub const MAX_SECRET_LEN: usize = 128;
