@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,69 @@ def test_no_predictable_temp_file(rendered):
     offenders = [f"{role}/{host}/{f.name}" for role, host, f in all_scripts(rendered)
                  if re.search(r"/tmp/[\w.-]*\$", f.read_text())]
     assert not offenders, offenders
+
+
+# --- recovery_1st_stage's rebuild, run for real against a throwaway primary ------------------
+
+def rebuild_function(rendered) -> str:
+    """The text of recovery_1st_stage's rebuild() (what on_node sends to the node)."""
+    text = (rendered["pgpool"]["postgres1"] / "recovery_1st_stage").read_text()
+    return re.search(r"^rebuild\(\) \{\n.*?^\}\n", text, re.M | re.S).group(0)
+
+
+@pytest.fixture
+def work():
+    """A directory the postgres user can reach (pytest's own are private to root)."""
+    base = Path(tempfile.mkdtemp(prefix="pgha-rebuild-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def run_rebuild(rendered, tmp_path, data, primary_socket, port, slot="pgha_test"):
+    """rebuild() as postgres, as on_node runs it (set -euo pipefail, bash -s), with a `sudo`
+    that does nothing (the server's unit is not there)."""
+    shim = tmp_path / "shim"
+    shim.mkdir(exist_ok=True)
+    (shim / "sudo").write_text("#!/bin/sh\nexit 0\n")
+    (shim / "sudo").chmod(0o755)
+    script = "set -euo pipefail\n" + rebuild_function(rendered) + " ".join(
+        ["rebuild", str(data), "pgha-test", "/usr/lib/postgresql/15/bin", str(primary_socket), str(port), "postgres",
+         slot, "'host=primary port=5432 user=repl application_name=test'"]) + "\n"
+    return subprocess.run(["runuser", "-u", "postgres", "--", "env", f"PATH={shim}:/usr/bin:/bin", "bash", "-s"],
+                          input=script, capture_output=True, text=True, timeout=300)
+
+
+def test_rebuild_keeps_the_data_when_the_primary_cannot_be_reached(rendered, work):
+    tmp_path = work
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "PG_VERSION").write_text("15\n")
+    (data / "precious").write_text("keep me\n")
+    subprocess.run(["chown", "-R", "postgres:postgres", str(data)], check=True)
+    r = run_rebuild(rendered, tmp_path, data, "127.0.0.1", 1)  # nothing listens on port 1
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "cannot connect to the primary" in r.stdout
+    assert (data / "precious").read_text() == "keep me\n" and (data / "PG_VERSION").exists()
+
+
+def test_rebuild_clones_a_directory_pg_rewind_cannot_use(rendered, pg, work):
+    tmp_path = work
+    pg.psql("select pg_create_physical_replication_slot('pgha_test')")
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    (data / "PG_VERSION").write_text("15\n")  # a data directory in name only: pg_rewind refuses it
+    (data / "junk").write_text("x\n")
+    subprocess.run(["chown", "-R", "postgres:postgres", str(data)], check=True)
+    r = run_rebuild(rendered, tmp_path, data, pg.sockdir, pg.port)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "cannot be rewound" in r.stdout and "cloned" in r.stdout, r.stdout
+    assert not (data / "junk").exists() and (data / "global/pg_control").exists()
+    auto = (data / "postgresql.auto.conf").read_text()
+    assert "primary_slot_name = 'pgha_test'" in auto and (data / "standby.signal").exists()
+
+
+def test_rebuild_refuses_a_relative_path(rendered, work):
+    tmp_path = work
+    r = run_rebuild(rendered, tmp_path, "data", "127.0.0.1", 1)
+    assert r.returncode == 2 and "not an absolute path" in r.stdout, r.stdout + r.stderr
