@@ -23,7 +23,7 @@ modules:
 	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p pgha-modules
 	@mkdir -p $(MODULE_DIR)
 	@for m in $(MODULES); do install -m 0755 $(RELEASE_DIR)/$$m $(MODULE_DIR)/$$m; done
-	python3 tests/integration/collection_meta.py --write
+	python3 scripts/collection_meta.py --write
 	@echo "built $(words $(MODULES)) modules into $(MODULE_DIR)"
 
 ## The Galaxy tarball (binaries keep their exec bit).
@@ -44,7 +44,7 @@ test: setup venv modules
 ## plain streaming-replication scenario, which the pgpool scenario's checks include.
 test-lab:
 	molecule/image/build.sh >/dev/null
-	$(VENV)/bin/python molecule/replication/check_role_specs.py
+	$(VENV)/bin/python scripts/check_role_specs.py
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/playbooks/collections ansible-lint
 	$(VENV)/bin/molecule -c molecule/shared/base.yml test -s pgpool
 	$(VENV)/bin/molecule test -s repmgr

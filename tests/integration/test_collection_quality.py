@@ -1,7 +1,7 @@
 """The collection as users and Galaxy judge it: the tarball holds every binary (executable,
 x86_64 ELF) and its action, and no build leftovers; `ansible-doc -t role` shows every role's
 argument spec from the installed tarball; `ansible-test sanity` passes offline with only the
-ignores that tests/integration/collection_meta.py writes (each with its reason); the files that
+ignores that scripts/collection_meta.py writes (each with its reason); the files that
 follow from the module list are current; ansible-lint (production profile) is clean.
 
 The sanity run needs PyPI once per machine (ansible-test builds a virtual environment per test
@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import time
 from pathlib import Path
@@ -22,8 +23,10 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-import collection_meta
 from conftest import ROOT, VENV_BIN
+
+sys.path.insert(0, str(ROOT / "scripts"))  # the collection's tooling lives there, not among the tests
+import collection_meta  # noqa: E402
 
 COLLECTION = ROOT / "collection"
 BINARIES = sorted(p.stem for p in (ROOT / "crates/modules/src/bin").glob("*.rs"))
@@ -56,7 +59,7 @@ def installed(tarball, tmp_path_factory):
 
 def test_generated_files_are_current():
     changes = collection_meta.plan()
-    assert not changes, ("out of date (run `python3 tests/integration/collection_meta.py --write`): "
+    assert not changes, ("out of date (run `python3 scripts/collection_meta.py --write`): "
                          + ", ".join(str(p.relative_to(ROOT)) for p in changes))
 
 
