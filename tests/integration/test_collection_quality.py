@@ -4,10 +4,12 @@ argument spec from the installed tarball; `ansible-test sanity` passes offline w
 ignores that tests/integration/collection_meta.py writes (each with its reason); the files that
 follow from the module list are current; ansible-lint (production profile) is clean.
 
-The sanity run needs PyPI once per machine (ansible-test builds a virtual environment per test
-under ~/.ansible/test and reuses it: the first run took 6.5 minutes on a loaded 2-core machine,
-later ones under a minute); ansible-test's pip bootstrap host is not reachable here, so
-get_pip_offline.py stands in for its download (see that file; tried with an empty HOME).
+`make test` leaves the sanity run out (marker `sanity`; `make test-sanity` runs it): on a clean
+machine it was the slowest test (401 s on 2026-12-02 at load 13-25). It needs PyPI once per
+machine (ansible-test builds a virtual environment per test under ~/.ansible/test and reuses it:
+the first run took 6.5 minutes on a loaded 2-core machine, later ones under a minute);
+ansible-test's pip bootstrap host is not reachable here, so get_pip_offline.py stands in for its
+download (see that file; tried with an empty HOME).
 """
 
 import os
@@ -105,6 +107,7 @@ def sanity_pip_version() -> str:
     return get_venv_packages(SimpleNamespace(version="3.11"))["pip"]
 
 
+@pytest.mark.sanity
 def test_ansible_test_sanity(tarball, tmp_path):
     """ansible-test sanity on the unpacked tarball (what users install), local Python 3.11."""
     root = tmp_path / "ansible_collections/pgha/cluster"

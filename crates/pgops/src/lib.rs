@@ -1,8 +1,9 @@
-//! What the pgha database modules do, one module per Ansible module.
+//! What the pgha database modules do, one module per Ansible module: the PostgreSQL ones, and
+//! Pgpool-II's `pgpool_node` and `pgpool_info` ([`pgpool`], over the [`pcp`] protocol client).
 //!
 //! Each submodule holds a module's parameter struct (the one source of its option names) and
 //! its `run` function, so a binary in `crates/modules` is one line:
-//! `ansible_module::main("pg_role", pgops::role::run)`. Every `run` follows the same shape:
+//! `ansible_module::main("pg_role", pgops::role::run)`. Every SQL module's `run` follows the same shape:
 //! connect ([`pgclient::Db`]), read the current state, plan the statements, decide `changed`,
 //! run nothing in check mode, and return the statements in `queries` (the ones run, or the ones
 //! that would run in check mode).
@@ -15,15 +16,13 @@
 pub mod database;
 pub mod extension;
 pub mod info;
+pub mod pgpool;
 pub mod promote;
 pub mod role;
 pub mod slot;
 pub mod standby;
 
-pub mod conninfo;
-pub mod process;
-
-use ansible_module::{Error, Module, Response};
+use ansible_module::{Error, Module, Record, Response};
 use pgclient::{Db, LoginParams, PgError};
 
 /// `state`: whether the object should exist (the protocol crate's, shared by every module).
@@ -43,11 +42,7 @@ pub(crate) fn connect(m: &mut Module, login: &LoginParams, database: Option<&str
 
 /// Adds `queries` to the result, or to the failure, so a failed run also tells what it ran.
 pub(crate) fn with_queries(db: &mut Db, result: Result<Response, Error>) -> Result<Response, Error> {
-    let queries = db.take_queries();
-    match result {
-        Ok(r) => Ok(r.with("queries", queries)),
-        Err(e) => Err(e.with("queries", queries)),
-    }
+    result.record("queries", db.take_queries())
 }
 
 /// Applies a plan: fails on a standby when there is something to change, records the
