@@ -1,7 +1,23 @@
-//! Glue shared by the module binaries: turning task values into configuration-file text.
-//! Parsing, protocol and file work live in the library crates; this holds only conversions.
+//! The pgha.cluster modules that edit files (`pg_hba`, `pgpool_config`, `pool_passwd`,
+//! `pgpass`, `pg_config`, `repmgr_config`), and the glue they share: the file-module flow
+//! ([`file_module`]) and turning task values into configuration-file text. Parsing and
+//! editing the formats is `pgconf`'s; the module protocol and safe file access are
+//! `ansible_module`'s. Each binary in `src/bin` is a thin entry into one of these modules.
+
+#![deny(missing_docs)]
 
 use serde_json::Value;
+
+pub mod file_module;
+pub mod pg_config;
+pub mod pg_hba;
+pub mod pgpass;
+pub mod pgpool_config;
+pub mod pool_passwd;
+pub mod repmgr_config;
+
+#[cfg(test)]
+mod testing;
 
 /// A task value as a configuration-file value: YAML booleans become `on`/`off` (what
 /// PostgreSQL and Pgpool-II write), numbers their decimal text, strings stay as they are.
@@ -21,24 +37,19 @@ pub fn conf_value(name: &str, v: &Value) -> Result<String, ansible_module::Error
     }
 }
 
-/// The `includes` result: `"include_dir 'conf.d' (line 12)"`.
-pub fn describe_includes(includes: &[pgconf::kv::Include]) -> Vec<String> {
+/// The `includes` result of every file module: `"include_dir 'conf.d' (line 12)"`, from
+/// `(kind, path, line)` of each directive.
+pub fn describe_includes<'a>(includes: impl IntoIterator<Item = (pgconf::edit::IncludeKind, &'a str, usize)>) -> Vec<String> {
     includes
-        .iter()
-        .map(|i| {
-            let kind = match i.kind {
-                pgconf::kv::IncludeKind::File => "include",
-                pgconf::kv::IncludeKind::FileIfExists => "include_if_exists",
-                pgconf::kv::IncludeKind::Directory => "include_dir",
-            };
-            format!("{kind} '{}' (line {})", i.path, i.line)
-        })
+        .into_iter()
+        .map(|(kind, path, line)| format!("{} '{path}' (line {line})", kind.directive()))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pgconf::edit::IncludeKind;
     use serde_json::json;
 
     #[test]
@@ -50,5 +61,13 @@ mod tests {
             "repmgr,pg_stat_statements"
         );
         assert!(conf_value("x", &json!(null)).is_err());
+    }
+
+    #[test]
+    fn includes_read_as_the_directive() {
+        assert_eq!(
+            describe_includes([(IncludeKind::Directory, "conf.d", 3), (IncludeKind::FileIfExists, "x.conf", 4)]),
+            ["include_dir 'conf.d' (line 3)", "include_if_exists 'x.conf' (line 4)"]
+        );
     }
 }
