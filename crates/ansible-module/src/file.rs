@@ -235,7 +235,7 @@ fn lookup_user(name: &str) -> Result<u32, Error> {
     if let Ok(uid) = name.parse::<u32>() {
         return Ok(uid);
     }
-    crate::accounts::user_by_name(name)
+    pghost::accounts::user_by_name(name)
         .map(|u| u.uid)
         .ok_or_else(|| fail!("owner '{name}' is not a user on this host"))
 }
@@ -244,7 +244,7 @@ fn lookup_group(name: &str) -> Result<u32, Error> {
     if let Ok(gid) = name.parse::<u32>() {
         return Ok(gid);
     }
-    crate::accounts::group_by_name(name).ok_or_else(|| fail!("group '{name}' is not a group on this host"))
+    pghost::accounts::group_by_name(name).ok_or_else(|| fail!("group '{name}' is not a group on this host"))
 }
 
 fn set_attrs(path: &Path, a: &Attrs) -> io::Result<()> {

@@ -18,7 +18,6 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod accounts;
 pub mod de;
 pub mod file;
 pub mod params;
@@ -27,7 +26,7 @@ pub mod scrub;
 
 pub use file::{FileParams, ManagedFile};
 pub use params::{ParamInfo, Params, Spec, State};
-pub use response::{Diff, Error, Response};
+pub use response::{Diff, Error, Record, Response};
 
 use serde_json::{Map, Value};
 use std::io::Write;

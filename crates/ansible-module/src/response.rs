@@ -103,6 +103,25 @@ impl Error {
     }
 }
 
+/// Attaches what a module did (`commands`, `actions`, `queries`) to its result, whether it
+/// succeeded or failed, so a failed run also tells what it ran:
+/// `converge(m, &mut node).record("commands", node.runner.commands)`. A failure that already
+/// holds the key (recorded where it happened) keeps its own.
+pub trait Record {
+    /// Adds `key` to the response, or to the failure unless it has one.
+    fn record(self, key: &str, value: impl Serialize) -> Self;
+}
+
+impl Record for Result<Response, Error> {
+    fn record(self, key: &str, value: impl Serialize) -> Self {
+        match self {
+            Ok(r) => Ok(r.with(key, value)),
+            Err(e) if e.extra.contains_key(key) => Err(e),
+            Err(e) => Err(e.with(key, value)),
+        }
+    }
+}
+
 // `Error` deliberately implements no `Display`, so any displayable error converts with `?`.
 impl<E: std::fmt::Display> From<E> for Error {
     fn from(e: E) -> Error {
@@ -114,4 +133,20 @@ impl<E: std::fmt::Display> From<E> for Error {
 #[macro_export]
 macro_rules! fail {
     ($($arg:tt)*) => { $crate::Error::new(format!($($arg)*)) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_go_on_results_and_failures_once() {
+        let ok: Result<Response, Error> = Ok(Response::new(true));
+        let r = ok.record("commands", ["a"]).unwrap();
+        assert_eq!(r.extra["commands"], serde_json::json!(["a"]));
+        let failed: Result<Response, Error> = Err(Error::new("x").with("commands", ["at the failure"]));
+        let e = failed.record("commands", ["a", "b"]).record("actions", ["do"]).unwrap_err();
+        assert_eq!(e.extra["commands"], serde_json::json!(["at the failure"]));
+        assert_eq!(e.extra["actions"], serde_json::json!(["do"]));
+    }
 }

@@ -12,7 +12,7 @@ pub fn passfile() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("PGPASSFILE").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    match ansible_module::accounts::user_by_uid(nix::unistd::geteuid().as_raw()) {
+    match pghost::accounts::user_by_uid(nix::unistd::geteuid().as_raw()) {
         Some(u) => Some(u.home.join(".pgpass")),
         None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")),
     }

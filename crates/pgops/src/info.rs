@@ -1,9 +1,10 @@
 //! `pg_info`: what a server is and how its replication stands. Read-only; works on a
 //! primary and on a standby.
 
-use crate::{connect, conninfo};
+use crate::connect;
 use ansible_module::{Error, Module, Response, Spec};
 use pgclient::{col, Arg, Db, LoginParams, PgError};
+use pghost::conninfo;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 

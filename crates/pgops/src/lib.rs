@@ -20,10 +20,7 @@ pub mod role;
 pub mod slot;
 pub mod standby;
 
-pub mod conninfo;
-pub mod process;
-
-use ansible_module::{Error, Module, Response};
+use ansible_module::{Error, Module, Record, Response};
 use pgclient::{Db, LoginParams, PgError};
 
 /// `state`: whether the object should exist (the protocol crate's, shared by every module).
@@ -43,11 +40,7 @@ pub(crate) fn connect(m: &mut Module, login: &LoginParams, database: Option<&str
 
 /// Adds `queries` to the result, or to the failure, so a failed run also tells what it ran.
 pub(crate) fn with_queries(db: &mut Db, result: Result<Response, Error>) -> Result<Response, Error> {
-    let queries = db.take_queries();
-    match result {
-        Ok(r) => Ok(r.with("queries", queries)),
-        Err(e) => Err(e.with("queries", queries)),
-    }
+    result.record("queries", db.take_queries())
 }
 
 /// Applies a plan: fails on a standby when there is something to change, records the

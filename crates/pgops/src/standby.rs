@@ -16,17 +16,16 @@
 //! given, otherwise by `pg_ctl start` as the owner. Streaming is checked over the server's own
 //! Unix socket (from `postmaster.pid`) by peer authentication as the owner.
 
-use crate::conninfo;
-use crate::process::{RunAs, Runner};
 use ansible_module::file::write_atomic;
-use ansible_module::{fail, Diff, Error, Module, Response, Spec};
+use ansible_module::{fail, Diff, Error, Module, Record, Response, Spec};
 use nix::unistd::Uid;
 use pgclient::{col, Db, LoginParams, PgError};
 use pgconf::postgresql::PostgresqlConf;
+use pghost::datadir::{self, Cluster, Found};
+use pghost::{bindir, conninfo, pidfile, Done, RunAs, Runner};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -102,112 +101,10 @@ impl Spec for StandbyParams {
     const ALIASES: &'static [(&'static str, &'static str)] = &[("password", "replication_password"), ("pgdata", "data_directory")];
 }
 
-/// `postmaster.pid`: who runs the data directory and where it listens.
-#[derive(Debug, Clone)]
-struct PidFile {
-    pid: i32,
-    port: u16,
-    socket_dir: Option<String>,
-}
-
-fn read_pidfile(dir: &Path) -> Option<PidFile> {
-    let text = fs::read_to_string(dir.join("postmaster.pid")).ok()?;
-    let lines: Vec<&str> = text.lines().collect();
-    let pid: i32 = lines.first()?.trim().parse().ok()?;
-    let port: u16 = lines.get(3).and_then(|p| p.trim().parse().ok()).unwrap_or(5432);
-    let socket_dir = lines.get(4).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    Some(PidFile { pid, port, socket_dir })
-}
-
-/// The PID in a data directory's `postmaster.pid` when that process is alive and a PostgreSQL
-/// server.
-pub fn running_pid(dir: &Path) -> Option<i32> {
-    read_pidfile(dir).map(|p| p.pid).filter(|&pid| alive(pid))
-}
-
-/// Whether the process of a `postmaster.pid` is alive and a PostgreSQL server.
-fn alive(pid: i32) -> bool {
-    if pid <= 0 {
-        return false;
-    }
-    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
-        Ok(()) | Err(nix::errno::Errno::EPERM) => {}
-        Err(_) => return false,
-    }
-    match fs::read_to_string(format!("/proc/{pid}/comm")) {
-        Ok(comm) => {
-            let c = comm.trim();
-            c.starts_with("postgres") || c.starts_with("postmaster")
-        }
-        Err(_) => true,
-    }
-}
-
-/// What the data directory holds.
-#[derive(Debug)]
-enum Found {
-    Missing,
-    Empty,
-    Cluster(Cluster),
-    Other(String),
-}
-
-#[derive(Debug)]
-struct Cluster {
-    running: Option<PidFile>,
-    standby_signal: bool,
-    recovery_signal: bool,
-    conninfo: Option<String>,
-    slot: Option<String>,
-    auto_conf: String,
-}
-
-fn effective_setting(dir: &Path, auto: &PostgresqlConf, name: &str) -> Option<String> {
-    auto.get(name).or_else(|| {
-        fs::read_to_string(dir.join("postgresql.conf"))
-            .ok()
-            .and_then(|t| PostgresqlConf::parse(&t).get(name))
-    })
-}
-
-fn inspect(dir: &Path) -> Result<Found, Error> {
-    let meta = match fs::symlink_metadata(dir) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Missing),
-        Err(e) => return Err(fail!("cannot read {}: {e}", dir.display())),
-    };
-    if !meta.is_dir() {
-        return Err(fail!("{} exists and is not a directory", dir.display()));
-    }
-    let mut entries = fs::read_dir(dir).map_err(|e| fail!("cannot list {}: {e}", dir.display()))?;
-    if entries.next().is_none() {
-        return Ok(Found::Empty);
-    }
-    if !dir.join("PG_VERSION").exists() {
-        return Ok(Found::Other("files that are not a PostgreSQL data directory".into()));
-    }
-    let auto_conf = fs::read_to_string(dir.join("postgresql.auto.conf")).unwrap_or_default();
-    let auto = PostgresqlConf::parse(&auto_conf);
-    let running = read_pidfile(dir).filter(|p| alive(p.pid));
-    Ok(Found::Cluster(Cluster {
-        running,
-        standby_signal: dir.join("standby.signal").exists(),
-        recovery_signal: dir.join("recovery.signal").exists(),
-        conninfo: effective_setting(dir, &auto, "primary_conninfo").filter(|s| !s.is_empty()),
-        slot: effective_setting(dir, &auto, "primary_slot_name").filter(|s| !s.is_empty()),
-        auto_conf,
-    }))
-}
-
 /// Whether a standby's primary_conninfo points at this primary as this user.
-fn same_primary(conninfo: &str, p: &StandbyParams) -> bool {
-    let Some(pairs) = conninfo::parse(conninfo) else {
-        return false;
-    };
-    let host = conninfo::get(&pairs, "host").or_else(|| conninfo::get(&pairs, "hostaddr"));
-    let port = conninfo::get(&pairs, "port").unwrap_or("5432");
-    let user = conninfo::get(&pairs, "user");
-    host == Some(p.primary_host.as_str()) && port.parse::<u16>().ok() == Some(p.primary_port) && user == Some(p.replication_user.as_str())
+fn same_primary(text: &str, p: &StandbyParams) -> bool {
+    conninfo::points_at(text, &p.primary_host, p.primary_port)
+        && conninfo::parse(text).is_some_and(|pairs| conninfo::get(&pairs, "user") == Some(p.replication_user.as_str()))
 }
 
 /// Whether the rest of primary_conninfo (password, application_name) is as asked.
@@ -281,85 +178,24 @@ fn edit_settings(current: &str, p: &StandbyParams, keep_conninfo: bool) -> Resul
 
 /// Finds pg_basebackup and pg_ctl: `pg_bindir`, the directory of the data directory's major
 /// version, the newest installed version (Debian and PGDG layouts), then `PATH`.
-fn bindir(p: &StandbyParams, major: Option<&str>) -> Result<PathBuf, Error> {
+fn pg_bindir(p: &StandbyParams, major: Option<&str>) -> Result<PathBuf, Error> {
     if let Some(b) = &p.pg_bindir {
         if !b.join("pg_basebackup").exists() {
             return Err(fail!("pg_bindir {} has no pg_basebackup", b.display()));
         }
         return Ok(b.clone());
     }
-    let candidates = |v: &str| {
-        [
-            PathBuf::from(format!("/usr/lib/postgresql/{v}/bin")),
-            PathBuf::from(format!("/usr/pgsql-{v}/bin")),
-        ]
-    };
-    if let Some(v) = major {
-        for c in candidates(v) {
-            if c.join("pg_ctl").exists() {
-                return Ok(c);
-            }
-        }
-    }
-    let mut versions: Vec<(u32, PathBuf)> = Vec::new();
-    for (base, prefix) in [("/usr/lib/postgresql", ""), ("/usr", "pgsql-")] {
-        if let Ok(rd) = fs::read_dir(base) {
-            for e in rd.flatten() {
-                let name = e.file_name().to_string_lossy().to_string();
-                if let Some(v) = name.strip_prefix(prefix).and_then(|v| v.parse::<u32>().ok()) {
-                    let bin = e.path().join("bin");
-                    if bin.join("pg_basebackup").exists() {
-                        versions.push((v, bin));
-                    }
-                }
-            }
-        }
-    }
-    versions.sort();
-    if let Some((_, b)) = versions.pop() {
-        return Ok(b);
-    }
-    for d in ["/usr/local/bin", "/usr/bin", "/bin"] {
-        if Path::new(d).join("pg_basebackup").exists() && Path::new(d).join("pg_ctl").exists() {
-            return Ok(PathBuf::from(d));
-        }
-    }
-    Err(fail!(
-        "cannot find pg_basebackup and pg_ctl: install the PostgreSQL server package or set pg_bindir"
-    ))
-}
-
-/// Temporarily takes the owner's uid as effective uid, so a Unix-socket connection is peer
-/// authenticated as the owner; restores root on drop.
-struct AsOwner {
-    restore: bool,
-}
-
-impl AsOwner {
-    fn new(owner: &RunAs) -> Result<AsOwner, PgError> {
-        if !owner.switches() {
-            return Ok(AsOwner { restore: false });
-        }
-        nix::unistd::seteuid(owner.uid).map_err(|e| PgError::Other(format!("cannot switch to {}: {e}", owner.name)))?;
-        Ok(AsOwner { restore: true })
-    }
-}
-
-impl Drop for AsOwner {
-    fn drop(&mut self) {
-        if self.restore {
-            let _ = nix::unistd::seteuid(Uid::from_raw(0));
-        }
-    }
+    bindir::find(major, &["pg_basebackup", "pg_ctl"])
+        .ok_or_else(|| fail!("cannot find pg_basebackup and pg_ctl: install the PostgreSQL server package or set pg_bindir"))
 }
 
 /// Connects to the local server of `dir` over its socket as the owner.
 fn probe(dir: &Path, owner: &RunAs) -> Result<Db, PgError> {
-    let pf = read_pidfile(dir).ok_or_else(|| PgError::Other("the server has no postmaster.pid yet".into()))?;
+    let pf = pidfile::read(dir).ok_or_else(|| PgError::Other("the server has no postmaster.pid yet".into()))?;
     let sock = pf.socket_dir.unwrap_or_else(|| "/var/run/postgresql".to_string());
     let mut login = LoginParams::socket(sock, pf.port, owner.name.clone());
     login.connect_timeout = 5;
-    let _guard = AsOwner::new(owner)?;
+    let _guard = owner.effective().map_err(|e| PgError::Other(e.to_string()))?;
     Db::connect(&login)
 }
 
@@ -419,7 +255,7 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn fail_cmd(&self, what: &str, done: &crate::process::Done) -> Error {
+    fn fail_cmd(&self, what: &str, done: &Done) -> Error {
         let mut e = fail!("{what} failed (exit {}): {}", done.rc, done.stderr.trim()).with("rc", done.rc);
         e = e.with("stdout", done.stdout.trim()).with("stderr", done.stderr.trim());
         e.with("commands", &self.runner.commands)
@@ -531,7 +367,7 @@ impl Ctx<'_> {
                 with_create.extend(["-C".to_string(), "-S".to_string(), slot.clone()]);
                 let first = self.runner.run(Some(owner), &program, &with_create, &env)?;
                 if !first.ok() && first.stderr.contains("already exists") {
-                    empty_dir(self.dir)?;
+                    datadir::empty(self.dir)?;
                     let mut reuse = args.clone();
                     reuse.extend(["-S".to_string(), slot.clone()]);
                     self.runner.run(Some(owner), &program, &reuse, &env)?
@@ -555,23 +391,6 @@ fn systemctl() -> &'static Path {
         .map(Path::new)
         .find(|p| p.exists())
         .unwrap_or(Path::new("/usr/bin/systemctl"))
-}
-
-/// Removes everything inside `dir` (a symlink is removed, not followed).
-fn empty_dir(dir: &Path) -> Result<(), Error> {
-    let rd = fs::read_dir(dir).map_err(|e| fail!("cannot list {}: {e}", dir.display()))?;
-    for entry in rd {
-        let entry = entry.map_err(|e| fail!("cannot list {}: {e}", dir.display()))?;
-        let path = entry.path();
-        let is_dir = fs::symlink_metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
-        let res = if is_dir {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        res.map_err(|e| fail!("cannot remove {}: {e}", path.display()))?;
-    }
-    Ok(())
 }
 
 fn check_params(p: &StandbyParams) -> Result<(), Error> {
@@ -609,7 +428,7 @@ fn check_params(p: &StandbyParams) -> Result<(), Error> {
 pub fn run(m: &mut Module, p: StandbyParams) -> Result<Response, Error> {
     check_params(&p)?;
     let dir = p.data_directory.clone();
-    let found = inspect(&dir)?;
+    let found = datadir::inspect(&dir)?;
     let mut ctx = Ctx {
         p: &p,
         dir: &dir,
@@ -617,25 +436,13 @@ pub fn run(m: &mut Module, p: StandbyParams) -> Result<Response, Error> {
         actions: Vec::new(),
     };
     let primary = format!("{}:{}", p.primary_host, p.primary_port);
-    let result = converge(m, &mut ctx, found, &primary);
-    let commands = std::mem::take(&mut ctx.runner.commands);
-    let actions = std::mem::take(&mut ctx.actions);
-    match result {
-        Ok(resp) => Ok(resp
-            .with("data_directory", dir.display().to_string())
-            .with("primary", &primary)
-            .with("slot", &p.slot)
-            .with("actions", actions)
-            .with("commands", commands)),
-        Err(e) => {
-            let e = e.with("actions", actions);
-            if e.extra.contains_key("commands") {
-                Err(e)
-            } else {
-                Err(e.with("commands", commands))
-            }
-        }
-    }
+    let result = converge(m, &mut ctx, found, &primary)
+        .record("actions", &ctx.actions)
+        .record("commands", &ctx.runner.commands)?;
+    Ok(result
+        .with("data_directory", dir.display().to_string())
+        .with("primary", &primary)
+        .with("slot", &p.slot))
 }
 
 fn converge(m: &mut Module, ctx: &mut Ctx, found: Found, primary: &str) -> Result<Response, Error> {
@@ -654,10 +461,7 @@ fn converge(m: &mut Module, ctx: &mut Ctx, found: Found, primary: &str) -> Resul
     let mut stop_first = false;
     let owner = match &found {
         Found::Missing => RunAs::by_name(&p.owner)?,
-        _ => {
-            let uid = fs::metadata(dir).map_err(|e| fail!("cannot read {}: {e}", dir.display()))?.uid();
-            RunAs::owner(Uid::from_raw(uid))?
-        }
+        _ => RunAs::owner(Uid::from_raw(datadir::owner_uid(dir)?))?,
     };
     let mut keep = None;
     match found {
@@ -667,10 +471,10 @@ fn converge(m: &mut Module, ctx: &mut Ctx, found: Found, primary: &str) -> Resul
             needs_clone = true;
         }
         Found::Empty => needs_clone = true,
-        Found::Other(what) => {
+        Found::Other => {
             if !p.force {
                 return Err(fail!(
-                    "{} is not empty (it holds {what}); set force: true to replace its contents with a copy of the primary",
+                    "{} is not empty (it holds files that are not a PostgreSQL data directory); set force: true to replace its contents with a copy of the primary",
                     dir.display()
                 ));
             }
@@ -678,7 +482,7 @@ fn converge(m: &mut Module, ctx: &mut Ctx, found: Found, primary: &str) -> Resul
             needs_clone = true;
         }
         Found::Cluster(c) => {
-            let is_standby = c.standby_signal || c.recovery_signal;
+            let is_standby = c.is_standby();
             if c.running.is_some() && !is_standby {
                 return Err(fail!(
                     "{} belongs to a running primary (no standby.signal); refusing to touch it, with or without force",
@@ -738,22 +542,19 @@ fn converge(m: &mut Module, ctx: &mut Ctx, found: Found, primary: &str) -> Resul
         )));
     }
     debug_assert!(needs_clone);
-    let bin = bindir(p, None)?;
+    let bin = pg_bindir(p, None)?;
     if stop_first {
         ctx.stop(&owner, &bin)?;
     }
     if dir.exists() {
-        empty_dir(dir)?;
+        datadir::empty(dir)?;
     } else {
-        fs::create_dir(dir).map_err(|e| fail!("cannot create {}: {e}", dir.display()))?;
-        nix::unistd::chown(dir, Some(owner.uid), Some(owner.gid))
-            .map_err(|e| fail!("cannot give {} to {}: {e}", dir.display(), owner.name))?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| fail!("cannot set the mode of {}: {e}", dir.display()))?;
+        datadir::create(dir, &owner)?;
     }
-    fix_mode(dir)?;
+    datadir::fix_mode(dir)?;
     ctx.basebackup(&owner, &bin)?;
-    let major = fs::read_to_string(dir.join("PG_VERSION")).ok().map(|v| v.trim().to_string());
-    let bin = bindir(p, major.as_deref())?;
+    let major = datadir::major_version(dir);
+    let bin = pg_bindir(p, major.as_deref())?;
     let current = fs::read_to_string(dir.join("postgresql.auto.conf")).unwrap_or_default();
     let settings = edit_settings(&current, p, false)?;
     write_owned(&dir.join("postgresql.auto.conf"), &settings.text, &owner)?;
@@ -776,15 +577,6 @@ fn converge(m: &mut Module, ctx: &mut Ctx, found: Found, primary: &str) -> Resul
 fn with_receiver(resp: Response, wal: Map<String, Value>) -> Response {
     let lag = wal.get("lag_bytes").cloned().unwrap_or(Value::Null);
     resp.with("streaming", true).with("lag_bytes", lag).with("wal_receiver", wal)
-}
-
-/// PostgreSQL starts only from a data directory with mode 0700 or 0750.
-fn fix_mode(dir: &Path) -> Result<(), Error> {
-    let mode = fs::metadata(dir).map_err(|e| fail!("cannot read {}: {e}", dir.display()))?.mode() & 0o7777;
-    if mode != 0o700 && mode != 0o750 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| fail!("cannot set the mode of {}: {e}", dir.display()))?;
-    }
-    Ok(())
 }
 
 fn write_owned(path: &Path, text: &str, owner: &RunAs) -> Result<(), Error> {
@@ -839,15 +631,15 @@ fn keep_standby(m: &mut Module, ctx: &mut Ctx, c: Cluster, owner: &RunAs, primar
         }
         return Ok(resp);
     }
-    let major = fs::read_to_string(dir.join("PG_VERSION")).ok().map(|v| v.trim().to_string());
+    let major = datadir::major_version(dir);
     if rewrite {
         write_owned(&dir.join("postgresql.auto.conf"), &settings.text, owner)?;
     }
     if !running {
-        fix_mode(dir)?;
+        datadir::fix_mode(dir)?;
     }
     if running && rewrite {
-        let bin = bindir(p, major.as_deref())?;
+        let bin = pg_bindir(p, major.as_deref())?;
         if settings.other_changed {
             ctx.stop(owner, &bin)?;
             ctx.start(owner, &bin)?;
@@ -855,7 +647,7 @@ fn keep_standby(m: &mut Module, ctx: &mut Ctx, c: Cluster, owner: &RunAs, primar
             ctx.reload(owner, &bin)?;
         }
     } else if !running {
-        let bin = bindir(p, major.as_deref())?;
+        let bin = pg_bindir(p, major.as_deref())?;
         ctx.start(owner, &bin)?;
     }
     let wal = wait_streaming(dir, owner, timeout)?;
@@ -923,27 +715,5 @@ mod tests {
         ] {
             assert!(check_params(&params(bad.clone())).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn inspect_tells_empty_other_and_cluster() {
-        let t = tempfile::tempdir().unwrap();
-        let d = t.path().join("pgdata");
-        assert!(matches!(inspect(&d).unwrap(), Found::Missing));
-        fs::create_dir(&d).unwrap();
-        assert!(matches!(inspect(&d).unwrap(), Found::Empty));
-        fs::write(d.join("x"), "").unwrap();
-        assert!(matches!(inspect(&d).unwrap(), Found::Other(_)));
-        fs::write(d.join("PG_VERSION"), "15\n").unwrap();
-        fs::write(d.join("standby.signal"), "").unwrap();
-        fs::write(
-            d.join("postgresql.auto.conf"),
-            "primary_conninfo = 'host=h user=repl'\nprimary_slot_name = 's'\n",
-        )
-        .unwrap();
-        let Found::Cluster(c) = inspect(&d).unwrap() else { panic!() };
-        assert!(c.standby_signal && c.running.is_none());
-        assert_eq!(c.slot.as_deref(), Some("s"));
-        assert_eq!(c.conninfo.as_deref(), Some("host=h user=repl"));
     }
 }

@@ -15,14 +15,11 @@
 //! The server is not started (the role starts its service, then registers the standby).
 
 use crate::register::{default_port, default_repmgr};
-use crate::{running_pid, Common, Node};
-use ansible_module::{fail, Diff, Error, Module, Response, Spec};
-use pgconf::postgresql::PostgresqlConf;
-use pgops::conninfo;
+use crate::{Common, Node};
+use ansible_module::{fail, Diff, Error, Module, Record, Response, Spec};
+use pghost::conninfo::points_at;
+use pghost::datadir::{self, Found};
 use serde::Deserialize;
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
 /// The parameters of `repmgr_standby_clone` (besides [`Common`]).
 #[derive(Debug, Clone, Deserialize)]
@@ -58,69 +55,6 @@ impl Spec for CloneParams {
     const NO_LOG: &'static [&'static str] = &["upstream_password"];
 }
 
-/// What the data directory holds.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Found {
-    /// Nothing there.
-    Missing,
-    /// An empty directory.
-    Empty,
-    /// Files that are not a PostgreSQL data directory.
-    Other,
-    /// A PostgreSQL data directory.
-    Cluster {
-        /// The PID of its running server.
-        running: Option<i32>,
-        /// `standby.signal` or `recovery.signal` exists.
-        standby: bool,
-        /// `primary_conninfo` (postgresql.auto.conf, then postgresql.conf).
-        conninfo: Option<String>,
-    },
-}
-
-/// Looks at a data directory.
-pub fn inspect(dir: &Path) -> Result<Found, Error> {
-    let meta = match fs::symlink_metadata(dir) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Missing),
-        Err(e) => return Err(fail!("cannot read {}: {e}", dir.display())),
-    };
-    if !meta.is_dir() {
-        return Err(fail!("{} exists and is not a directory", dir.display()));
-    }
-    let mut entries = fs::read_dir(dir).map_err(|e| fail!("cannot list {}: {e}", dir.display()))?;
-    if entries.next().is_none() {
-        return Ok(Found::Empty);
-    }
-    if !dir.join("PG_VERSION").exists() {
-        return Ok(Found::Other);
-    }
-    let setting = |name: &str| {
-        ["postgresql.auto.conf", "postgresql.conf"].iter().find_map(|f| {
-            fs::read_to_string(dir.join(f))
-                .ok()
-                .and_then(|t| PostgresqlConf::parse(&t).get(name))
-                .filter(|v| !v.is_empty())
-        })
-    };
-    Ok(Found::Cluster {
-        running: running_pid(dir),
-        standby: dir.join("standby.signal").exists() || dir.join("recovery.signal").exists(),
-        conninfo: setting("primary_conninfo"),
-    })
-}
-
-/// Whether a `primary_conninfo` points at `host:port` (`hostaddr` counts as the host).
-pub fn points_at(primary_conninfo: &str, host: &str, port: u16) -> bool {
-    let Some(pairs) = conninfo::parse(primary_conninfo) else {
-        return false;
-    };
-    let h = conninfo::get(&pairs, "host").or_else(|| conninfo::get(&pairs, "hostaddr"));
-    let h2 = conninfo::get(&pairs, "hostaddr");
-    let p = conninfo::get(&pairs, "port").unwrap_or("5432");
-    (h == Some(host) || h2 == Some(host)) && p.parse::<u16>().ok() == Some(port)
-}
-
 /// Runs `repmgr_standby_clone`.
 pub fn run(m: &mut Module, (c, p): (Common, CloneParams)) -> Result<Response, Error> {
     if p.upstream_host.trim().is_empty() {
@@ -131,19 +65,9 @@ pub fn run(m: &mut Module, (c, p): (Common, CloneParams)) -> Result<Response, Er
         node.secret(pw);
     }
     let mut actions = Vec::new();
-    let result = converge(m, &mut node, &p, &mut actions);
-    let commands = std::mem::take(&mut node.runner.commands);
-    match result {
-        Ok(r) => Ok(r.with("actions", actions).with("commands", commands)),
-        Err(e) => {
-            let e = e.with("actions", actions);
-            if e.extra.contains_key("commands") {
-                Err(e)
-            } else {
-                Err(e.with("commands", commands))
-            }
-        }
-    }
+    converge(m, &mut node, &p, &mut actions)
+        .record("actions", actions)
+        .record("commands", &node.runner.commands)
 }
 
 fn converge(m: &mut Module, node: &mut Node, p: &CloneParams, actions: &mut Vec<String>) -> Result<Response, Error> {
@@ -156,7 +80,7 @@ fn converge(m: &mut Module, node: &mut Node, p: &CloneParams, actions: &mut Vec<
     let upstream = format!("{}:{}", p.upstream_host, p.upstream_port);
     let shown = dir.display().to_string();
     let base = |r: Response| r.with("data_directory", &shown).with("upstream", &upstream);
-    let found = inspect(&dir)?;
+    let found = datadir::inspect(&dir)?;
     let mut force = false;
     match &found {
         Found::Missing => actions.push(format!("create {shown} owned by {} (mode 0700)", node.user.name)),
@@ -169,16 +93,13 @@ fn converge(m: &mut Module, node: &mut Node, p: &CloneParams, actions: &mut Vec<
             }
             force = true;
         }
-        Found::Cluster {
-            running,
-            standby,
-            conninfo,
-        } => {
-            let ours = *standby
+        Found::Cluster(c) => {
+            let (running, standby, conninfo) = (c.running.as_ref().map(|r| r.pid), c.is_standby(), &c.conninfo);
+            let ours = standby
                 && conninfo
                     .as_deref()
                     .is_some_and(|ci| points_at(ci, &p.upstream_host, p.upstream_port));
-            if running.is_some() && !*standby {
+            if running.is_some() && !standby {
                 return Err(fail!(
                     "{shown} is the data directory of a running primary (PID {}, no standby.signal); refusing to clone over it, with or without force",
                     running.unwrap_or_default()
@@ -254,20 +175,14 @@ fn converge(m: &mut Module, node: &mut Node, p: &CloneParams, actions: &mut Vec<
         );
     }
     if found == Found::Missing {
-        fs::create_dir(&dir).map_err(|e| fail!("cannot create {shown}: {e}"))?;
-        nix::unistd::chown(&dir, Some(node.user.uid), Some(node.user.gid))
-            .map_err(|e| fail!("cannot give {shown} to {}: {e}", node.user.name))?;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| fail!("cannot set the mode of {shown}: {e}"))?;
+        datadir::create(&dir, &node.user)?;
     }
     let ran = node.repmgr(&args, &env)?;
     if !ran.ok() {
         return Err(node.failure("repmgr standby clone", &ran).with("log", &ran.log));
     }
-    let after = inspect(&dir)?;
-    let ci = match &after {
-        Found::Cluster {
-            standby: true, conninfo, ..
-        } => conninfo.clone(),
+    let ci = match datadir::inspect(&dir)? {
+        Found::Cluster(c) if c.is_standby() => c.conninfo,
         _ => None,
     };
     if !ci.as_deref().is_some_and(|c| points_at(c, &p.upstream_host, p.upstream_port)) {
@@ -287,42 +202,4 @@ fn converge(m: &mut Module, node: &mut Node, p: &CloneParams, actions: &mut Vec<
     Ok(base(resp)
         .with("primary_conninfo", ci.as_deref().map(|c| node.show_conninfo(c)))
         .with("log", &ran.log))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conninfo_is_matched_by_host_and_port() {
-        let ci = "host=127.0.0.1 port=55431 user=repmgr application_name=n2 connect_timeout=2";
-        assert!(points_at(ci, "127.0.0.1", 55431));
-        assert!(!points_at(ci, "127.0.0.1", 5432));
-        assert!(!points_at(ci, "10.0.0.1", 55431));
-        assert!(points_at("host=h user=u", "h", 5432));
-        assert!(points_at("hostaddr=10.0.0.1 host=pg1", "10.0.0.1", 5432));
-        assert!(!points_at("postgresql://h/db", "h", 5432));
-    }
-
-    #[test]
-    fn inspect_tells_what_is_there() {
-        let t = tempfile::tempdir().unwrap();
-        let d = t.path().join("pgdata");
-        assert_eq!(inspect(&d).unwrap(), Found::Missing);
-        fs::create_dir(&d).unwrap();
-        assert_eq!(inspect(&d).unwrap(), Found::Empty);
-        fs::write(d.join("x"), "").unwrap();
-        assert_eq!(inspect(&d).unwrap(), Found::Other);
-        fs::write(d.join("PG_VERSION"), "15\n").unwrap();
-        fs::write(d.join("standby.signal"), "").unwrap();
-        fs::write(d.join("postgresql.auto.conf"), "primary_conninfo = 'host=h port=5433'\n").unwrap();
-        assert_eq!(
-            inspect(&d).unwrap(),
-            Found::Cluster {
-                running: None,
-                standby: true,
-                conninfo: Some("host=h port=5433".into())
-            }
-        );
-    }
 }

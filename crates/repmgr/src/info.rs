@@ -5,7 +5,7 @@
 use crate::nodes::{self, NodeRecord};
 use crate::output::{parse_cluster_show, parse_service_status, ClusterShowRow, Recovery, ServiceStatusRow};
 use crate::{Common, Node};
-use ansible_module::{fail, Error, Module, Response};
+use ansible_module::{fail, Error, Module, Record, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -113,12 +113,7 @@ pub fn combine(records: &[NodeRecord], shown: &[ClusterShowRow], services: &[Ser
 /// Runs `repmgr_info`.
 pub fn run(m: &mut Module, c: Common) -> Result<Response, Error> {
     let mut node = Node::open(&c)?;
-    let result = gather(m, &mut node);
-    let commands = std::mem::take(&mut node.runner.commands);
-    match result {
-        Ok(r) => Ok(r.with("commands", commands)),
-        Err(e) => Err(e.with("commands", commands)),
-    }
+    gather(m, &mut node).record("commands", &node.runner.commands)
 }
 
 fn gather(m: &mut Module, node: &mut Node) -> Result<Response, Error> {

@@ -2,7 +2,7 @@
 //! `repmgr_switchover`, `repmgr_rejoin` and `repmgr_info`.
 //!
 //! The modules run the real `repmgr` 5.3 binary as the PostgreSQL OS user (`os_user`, the
-//! module switching to it when it runs as root, as [`pgops::process`] does for `pg_ctl`) with
+//! module switching to it when it runs as root, with [`pghost::command`]) with
 //! `-f <config_file>`, and decide whether anything needs doing from the state repmgr itself
 //! keeps: the `repmgr.nodes` table, read over the wire protocol with [`pgclient`] from the
 //! `conninfo` in repmgr.conf (no libpq), and the data directory. So a second run with the same
@@ -26,13 +26,11 @@ pub mod rejoin;
 pub mod switchover;
 
 use ansible_module::{fail, Error, Spec};
-use nix::unistd::Uid;
 use output::{parse_log, problems, LogLine};
 use pgclient::{Db, LoginParams, SslMode};
 use pgconf::pgpass::{PassFile, PassFormat};
 use pgconf::repmgr::RepmgrConf;
-use pgops::conninfo;
-use pgops::process::{Done, RunAs, Runner};
+use pghost::{bindir, conninfo, Done, RunAs, Runner};
 use serde::Deserialize;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -141,23 +139,8 @@ pub fn find_repmgr(given: Option<&Path>) -> Result<PathBuf, Error> {
             return Ok(PathBuf::from(c));
         }
     }
-    let mut versions: Vec<(u32, PathBuf)> = Vec::new();
-    for (base, prefix) in [("/usr/lib/postgresql", ""), ("/usr", "pgsql-")] {
-        if let Ok(rd) = fs::read_dir(base) {
-            for e in rd.flatten() {
-                let name = e.file_name().to_string_lossy().to_string();
-                if let Some(v) = name.strip_prefix(prefix).and_then(|v| v.parse::<u32>().ok()) {
-                    let bin = e.path().join("bin").join("repmgr");
-                    if bin.is_file() {
-                        versions.push((v, bin));
-                    }
-                }
-            }
-        }
-    }
-    versions.sort();
-    if let Some((_, b)) = versions.pop() {
-        return Ok(b);
+    if let Some((_, dir)) = bindir::installed(&["repmgr"]).pop() {
+        return Ok(dir.join("repmgr"));
     }
     Err(fail!(
         "cannot find the repmgr program in /usr/bin, /usr/lib/postgresql/*/bin or /usr/pgsql-*/bin: install repmgr (Debian: postgresql-15-repmgr) or set repmgr_bin"
@@ -222,30 +205,6 @@ fn passfile_password(text: &str, login: &LoginParams) -> Option<String> {
         login.database(),
         &login.login_user,
     )
-}
-
-/// Runs with the OS user's uid as effective uid, so its `~/.pgpass` is read and a Unix-socket
-/// login is peer-authenticated as that user; root again on drop.
-struct AsUser {
-    restore: bool,
-}
-
-impl AsUser {
-    fn new(user: &RunAs) -> Result<AsUser, Error> {
-        if !user.switches() {
-            return Ok(AsUser { restore: false });
-        }
-        nix::unistd::seteuid(user.uid).map_err(|e| fail!("cannot switch to {}: {e}", user.name))?;
-        Ok(AsUser { restore: true })
-    }
-}
-
-impl Drop for AsUser {
-    fn drop(&mut self) {
-        if self.restore {
-            let _ = nix::unistd::seteuid(Uid::from_raw(0));
-        }
-    }
 }
 
 /// The result of one repmgr command.
@@ -353,7 +312,7 @@ impl Node {
 
     /// Runs another program (pg_controldata, pg_ctl) as the OS user.
     pub fn program(&mut self, program: &Path, args: &[String]) -> Result<Done, Error> {
-        self.runner.run(Some(&self.user), program, args, &[])
+        Ok(self.runner.run(Some(&self.user), program, args, &[])?)
     }
 
     /// The failure of a repmgr command: the message names the exit code and what repmgr said
@@ -382,7 +341,7 @@ impl Node {
     /// socket).
     pub fn connect(&self, conninfo_text: &str) -> Result<Db, Error> {
         let mut login = login_from_conninfo(conninfo_text, &self.user.name)?;
-        let _as = AsUser::new(&self.user)?;
+        let _as = self.user.effective()?;
         if login.login_password.is_none() {
             login.login_password = passfile_password(conninfo_text, &login);
         }
@@ -417,38 +376,10 @@ impl Node {
         if let Some(b) = &self.conf.pg_bindir {
             return Ok(b.clone());
         }
-        let major = data_directory
-            .and_then(|d| fs::read_to_string(d.join("PG_VERSION")).ok())
-            .map(|v| v.trim().to_string());
-        let mut found: Vec<(u32, PathBuf)> = Vec::new();
-        for (base, prefix) in [("/usr/lib/postgresql", ""), ("/usr", "pgsql-")] {
-            if let Ok(rd) = fs::read_dir(base) {
-                for e in rd.flatten() {
-                    let name = e.file_name().to_string_lossy().to_string();
-                    if let Some(v) = name.strip_prefix(prefix).and_then(|v| v.parse::<u32>().ok()) {
-                        let bin = e.path().join("bin");
-                        if bin.join("pg_ctl").is_file() {
-                            if major.as_deref() == Some(v.to_string().as_str()) {
-                                return Ok(bin);
-                            }
-                            found.push((v, bin));
-                        }
-                    }
-                }
-            }
-        }
-        found.sort();
-        found
-            .pop()
-            .map(|(_, b)| b)
+        let major = data_directory.and_then(pghost::datadir::major_version);
+        bindir::find(major.as_deref(), &["pg_ctl"])
             .ok_or_else(|| fail!("cannot find the PostgreSQL programs (pg_ctl, pg_controldata): set pg_bindir in repmgr.conf"))
     }
-}
-
-/// `postmaster.pid` of a data directory: the PID when that process is alive and a PostgreSQL
-/// server (the check pg_basebackup_standby makes).
-pub fn running_pid(dir: &Path) -> Option<i32> {
-    pgops::standby::running_pid(dir)
 }
 
 /// A conninfo built from parts, quoted as libpq reads it.

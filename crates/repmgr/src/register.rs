@@ -9,7 +9,7 @@
 
 use crate::nodes::{self, NodeRecord};
 use crate::{make_conninfo, Common, Node};
-use ansible_module::{fail, Diff, Error, Module, Response, Spec, State};
+use ansible_module::{fail, Diff, Error, Module, Record, Response, Spec, State};
 use serde::Deserialize;
 
 /// `role`: what kind of node to register.
@@ -176,13 +176,7 @@ pub fn run(m: &mut Module, (c, p): (Common, RegisterParams)) -> Result<Response,
         return Err(fail!("role=witness needs primary_host (the primary the witness registers with)"));
     }
     let mut node = Node::open(&c)?;
-    let result = converge(m, &mut node, &p);
-    let commands = std::mem::take(&mut node.runner.commands);
-    match result {
-        Ok(r) => Ok(r.with("commands", commands)),
-        Err(e) if e.extra.contains_key("commands") => Err(e),
-        Err(e) => Err(e.with("commands", commands)),
-    }
+    converge(m, &mut node, &p).record("commands", &node.runner.commands)
 }
 
 fn converge(m: &mut Module, node: &mut Node, p: &RegisterParams) -> Result<Response, Error> {

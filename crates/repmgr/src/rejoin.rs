@@ -7,12 +7,14 @@
 //! `pg_controldata` must show `wal_log_hints = on` or data checksums first, since pg_rewind
 //! needs one of them; otherwise the module fails before repmgr runs.
 
-use crate::clone::points_at;
 use crate::nodes;
 use crate::output::RewindReadiness;
 use crate::register::{default_port, default_repmgr};
-use crate::{make_conninfo, running_pid, Common, Node};
-use ansible_module::{fail, Error, Module, Response, Spec};
+use crate::{make_conninfo, Common, Node};
+use ansible_module::{fail, Error, Module, Record, Response, Spec};
+use pghost::conninfo::points_at;
+use pghost::datadir::{self, Found};
+use pghost::pidfile::running_pid;
 use serde::Deserialize;
 
 /// The parameters of `repmgr_rejoin` (besides [`Common`]).
@@ -57,19 +59,9 @@ pub fn run(m: &mut Module, (c, p): (Common, RejoinParams)) -> Result<Response, E
         node.secret(pw);
     }
     let mut actions = Vec::new();
-    let result = converge(m, &mut node, &p, &mut actions);
-    let commands = std::mem::take(&mut node.runner.commands);
-    match result {
-        Ok(r) => Ok(r.with("actions", actions).with("commands", commands)),
-        Err(e) => {
-            let e = e.with("actions", actions);
-            if e.extra.contains_key("commands") {
-                Err(e)
-            } else {
-                Err(e.with("commands", commands))
-            }
-        }
-    }
+    converge(m, &mut node, &p, &mut actions)
+        .record("actions", actions)
+        .record("commands", &node.runner.commands)
 }
 
 fn converge(m: &mut Module, node: &mut Node, p: &RejoinParams, actions: &mut Vec<String>) -> Result<Response, Error> {
@@ -88,10 +80,10 @@ fn converge(m: &mut Module, node: &mut Node, p: &RejoinParams, actions: &mut Vec
             ));
         }
         let streams_from = sender.as_ref().map(|(h, port)| h == &p.primary_host && *port == p.primary_port);
-        let configured = crate::clone::inspect(&dir).ok().and_then(|f| match f {
-            crate::clone::Found::Cluster { conninfo, .. } => conninfo,
+        let configured = match datadir::inspect(&dir) {
+            Ok(Found::Cluster(c)) => c.conninfo,
             _ => None,
-        });
+        };
         let ours = streams_from.unwrap_or(false)
             || (sender.is_none() && configured.as_deref().is_some_and(|c| points_at(c, &p.primary_host, p.primary_port)));
         if ours {

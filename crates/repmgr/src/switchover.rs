@@ -8,7 +8,7 @@
 
 use crate::nodes;
 use crate::{Common, Node};
-use ansible_module::{fail, Error, Module, Response, Spec};
+use ansible_module::{fail, Error, Module, Record, Response, Spec};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -56,13 +56,7 @@ pub fn arguments(p: &SwitchoverParams) -> Vec<String> {
 /// Runs `repmgr_switchover`.
 pub fn run(m: &mut Module, (c, p): (Common, SwitchoverParams)) -> Result<Response, Error> {
     let mut node = Node::open(&c)?;
-    let result = converge(m, &mut node, &p);
-    let commands = std::mem::take(&mut node.runner.commands);
-    match result {
-        Ok(r) => Ok(r.with("commands", commands)),
-        Err(e) if e.extra.contains_key("commands") => Err(e),
-        Err(e) => Err(e.with("commands", commands)),
-    }
+    converge(m, &mut node, &p).record("commands", &node.runner.commands)
 }
 
 fn converge(m: &mut Module, node: &mut Node, p: &SwitchoverParams) -> Result<Response, Error> {

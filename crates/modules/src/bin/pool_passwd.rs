@@ -51,7 +51,7 @@ impl Spec for Params {
 
 /// The home directory of `user`, from /etc/passwd.
 fn home_of(user: &str) -> Result<PathBuf, Error> {
-    ansible_module::accounts::user_by_name(user)
+    pghost::accounts::user_by_name(user)
         .map(|a| a.home)
         .ok_or_else(|| fail!("pgpool_user '{user}' is not a user on this host (needed to find ~/.pgpoolkey; or give key_file)"))
 }

@@ -1,72 +1,14 @@
-//! Running PostgreSQL's own programs as the data directory's owner.
+//! Running PostgreSQL's own programs (and repmgr) as the data directory's owner.
 //!
 //! When the module runs as root, a child switches to the owner's uid, primary gid and
 //! supplementary groups (read before the fork) and gets the owner's `HOME`, so `pg_basebackup`
 //! and the walreceiver read the same `~/.pgpass`. When the module already runs as the owner,
 //! children simply inherit it. Every command is recorded for `commands`.
 
-use ansible_module::{accounts, fail, Error};
-use nix::unistd::{Gid, Uid};
+use crate::{Error, RunAs};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-/// A user that commands run as.
-#[derive(Debug, Clone)]
-pub struct RunAs {
-    /// Login name.
-    pub name: String,
-    /// uid.
-    pub uid: Uid,
-    /// Primary gid.
-    pub gid: Gid,
-    /// Home directory.
-    pub home: PathBuf,
-    groups: Vec<Gid>,
-    switch: bool,
-}
-
-impl RunAs {
-    /// The user owning `uid`, and whether children must switch to it (only when this process
-    /// runs as root and `uid` is someone else). Fails when it would need to switch and cannot.
-    pub fn owner(uid: Uid) -> Result<RunAs, Error> {
-        let user =
-            accounts::user_by_uid(uid.as_raw()).ok_or_else(|| fail!("no local user has uid {uid} (the owner of the data directory)"))?;
-        let me = nix::unistd::geteuid();
-        let switch = uid != me;
-        if switch && !me.is_root() {
-            return Err(fail!(
-                "this module runs as uid {me}, but the data directory belongs to {} (uid {uid}); run it as root (become: true) or as {}",
-                user.name,
-                user.name
-            ));
-        }
-        let groups = if switch {
-            accounts::groups_of(&user).into_iter().map(Gid::from_raw).collect()
-        } else {
-            Vec::new()
-        };
-        Ok(RunAs {
-            name: user.name,
-            uid,
-            gid: Gid::from_raw(user.gid),
-            home: user.home,
-            groups,
-            switch,
-        })
-    }
-
-    /// The user by name (`owner` of a data directory still to be made).
-    pub fn by_name(name: &str) -> Result<RunAs, Error> {
-        let user = accounts::user_by_name(name).ok_or_else(|| fail!("there is no local user {name} on this host"))?;
-        RunAs::owner(Uid::from_raw(user.uid))
-    }
-
-    /// Whether the process must switch to this user for children (it runs as root).
-    pub fn switches(&self) -> bool {
-        self.switch
-    }
-}
 
 /// Runs commands and keeps a record of them.
 #[derive(Debug, Default)]
@@ -151,7 +93,10 @@ impl Runner {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().map_err(|e| fail!("cannot run {}: {e}", program.display()))?;
+        let out = cmd.output().map_err(|source| Error::Run {
+            program: program.to_path_buf(),
+            source,
+        })?;
         Ok(Done::from(out))
     }
 }

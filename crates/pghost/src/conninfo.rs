@@ -96,6 +96,16 @@ pub fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
+/// Whether a connection string points at `host:port`: its `host` or `hostaddr` is `host`, and
+/// its `port` (default 5432) is `port`. A URI points nowhere.
+pub fn points_at(text: &str, host: &str, port: u16) -> bool {
+    let Some(pairs) = parse(text) else {
+        return false;
+    };
+    let named = get(&pairs, "host") == Some(host) || get(&pairs, "hostaddr") == Some(host);
+    named && get(&pairs, "port").unwrap_or("5432").parse::<u16>().ok() == Some(port)
+}
+
 /// The connection string with any password replaced by `********`.
 pub fn mask_password(text: &str) -> String {
     match parse(text) {
@@ -138,6 +148,17 @@ mod tests {
         let back = parse(&text).unwrap();
         assert_eq!(get(&back, "user"), Some("o'neil"));
         assert_eq!(get(&back, "password"), Some(r"p w\"));
+    }
+
+    #[test]
+    fn targets_are_matched_by_host_and_port() {
+        let ci = "host=127.0.0.1 port=55431 user=repmgr application_name=n2 connect_timeout=2";
+        assert!(points_at(ci, "127.0.0.1", 55431));
+        assert!(!points_at(ci, "127.0.0.1", 5432));
+        assert!(!points_at(ci, "10.0.0.1", 55431));
+        assert!(points_at("host=h user=u", "h", 5432));
+        assert!(points_at("hostaddr=10.0.0.1 host=pg1", "10.0.0.1", 5432));
+        assert!(!points_at("postgresql://h/db", "h", 5432));
     }
 
     #[test]
