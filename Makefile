@@ -10,7 +10,7 @@ FENCE_BIN := collection/roles/fence/files/pgha-fence
 # Module binaries are the [[bin]] targets of crates/modules.
 MODULES := $(basename $(notdir $(wildcard crates/modules/src/bin/*.rs)))
 
-.PHONY: all setup venv modules collection test test-unit test-integration test-lab test-replication demo clean
+.PHONY: all setup venv modules collection test test-unit test-integration test-default-lab test-lab drills test-replication test-sanity demo clean
 
 all: modules
 
@@ -26,31 +26,63 @@ modules:
 	@mkdir -p $(MODULE_DIR) $(dir $(FENCE_BIN))
 	@for m in $(MODULES); do install -m 0755 $(RELEASE_DIR)/$$m $(MODULE_DIR)/$$m; done
 	install -m 0755 $(RELEASE_DIR)/pgha-fence $(FENCE_BIN)
-	python3 tests/integration/collection_meta.py --write
+	python3 scripts/collection_meta.py --write
 	@echo "built $(words $(MODULES)) modules into $(MODULE_DIR)"
 
 ## The Galaxy tarball (binaries keep their exec bit).
 collection: modules
 	cd collection && ansible-galaxy collection build --force --output-path ../build
 
-## Every test: Rust unit/property tests, lint, integration tests through Ansible, Molecule.
+## What CI runs (.ci/run), within 30 minutes on a clean 2-core machine: fmt, clippy, the Rust
+## unit/property tests, the integration tests through Ansible (pytest, 2 workers), role specs,
+## ansible-lint, and the default lab with Molecule (scenario `default`: check mode on new hosts,
+## site.yml with Pgpool-II, check mode again, idempotence, verify; no drills).
+## Not in it, each with its own target: the drills and the repmgr lab (make test-lab, make
+## drills), ansible-test sanity (make test-sanity), streaming replication alone (make test-replication).
 test: setup venv modules
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --locked -- -D warnings
 	cargo test --locked --workspace
 	$(MAKE) test-integration
-	$(MAKE) test-lab
+	$(MAKE) test-default-lab
 
-## The lab: role specs equal their defaults, lint (production profile), the Molecule scenarios:
-## pgpool (site.yml with Pgpool-II, watchdog and VIP, then the failover drills) and repmgr
-## (site.yml with repmgr, switchover and failover drills). `make test-replication` runs the
-## plain streaming-replication scenario, which the pgpool scenario's checks include.
+## The integration tests (tests/: modules through ansible against throwaway servers on free
+## loopback ports, the lab image smoke test) on PYTEST_WORKERS xdist workers; ansible-test
+## sanity is left to `make test-sanity`.
+PYTEST_WORKERS ?= 2
+test-integration:
+	$(VENV)/bin/pytest -ra -n $(PYTEST_WORKERS) --dist loadfile --durations=15 -m "not sanity" tests
+
+## ansible-test sanity on the built tarball (tests/integration/test_collection_quality.py). On a
+## machine that has never run it, ansible-test first builds its virtual environments from PyPI.
+test-sanity:
+	$(VENV)/bin/pytest -ra -m sanity tests/integration/test_collection_quality.py
+
+## Role specs equal their defaults, lint (production profile), and the default lab (scenario
+## `default`, the pgpool lab without the drills).
+test-default-lab:
+	molecule/image/build.sh >/dev/null
+	$(VENV)/bin/python scripts/check_role_specs.py
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/playbooks/collections ansible-lint
+	$(VENV)/bin/molecule -c molecule/shared/base.yml test
+
+## The full lab scenarios, drills included: pgpool (site.yml with Pgpool-II, watchdog and VIP,
+## check mode before and after, idempotence, verify, then the failover drills and verify again)
+## and repmgr (site.yml with repmgr, the same checks, switchover and failover drills).
+## `make test-replication` runs the plain streaming-replication scenario, which the pgpool
+## scenario's checks include.
 test-lab:
 	molecule/image/build.sh >/dev/null
-	$(VENV)/bin/python molecule/replication/check_role_specs.py
-	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/playbooks/collections ansible-lint
 	$(VENV)/bin/molecule -c molecule/shared/base.yml test -s pgpool
 	$(VENV)/bin/molecule test -s repmgr
+
+## The Pgpool-II drills (molecule/pgpool/side_effect.yml: the seed's failover test, recovery,
+## the same asynchronous, a killed watchdog leader, a cut-off primary) and verify, on the lab
+## that `make demo` built (it is left running, wherever the drills moved the primary).
+drills: venv
+	@docker network inspect pgha_lab >/dev/null 2>&1 || { echo "drills: no pgha_lab network (make demo first)"; exit 1; }
+	$(LAB_MOLECULE) side_effect -s pgpool
+	$(LAB_MOLECULE) verify -s pgpool
 
 test-replication:
 	molecule/image/build.sh >/dev/null
@@ -58,9 +90,6 @@ test-replication:
 
 test-unit:
 	cargo test --workspace
-
-test-integration:
-	$(VENV)/bin/pytest -ra tests
 
 clean:
 	cargo clean

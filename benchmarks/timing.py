@@ -28,16 +28,20 @@ def peak_rss_kb(cmd, env, user=None):
     return statistics.median(out)
 
 
-def side_by_side(name_a, cmd_a, name_b, cmd_b, runs, env, user=None):
+def in_turns(cmd_a, cmd_b, runs, env, user=None):
+    """One warm-up each, then `runs` pairs A B A B ...; returns the two lists of wall seconds."""
     timed(cmd_a, env, user)  # warm-up
     timed(cmd_b, env, user)
-    a, b, ratios = [], [], []
+    a, b = [], []
     for _ in range(runs):
-        wa = timed(cmd_a, env, user)
-        wb = timed(cmd_b, env, user)
-        a.append(wa)
-        b.append(wb)
-        ratios.append(wb / wa)
+        a.append(timed(cmd_a, env, user))
+        b.append(timed(cmd_b, env, user))
+    return a, b
+
+
+def side_by_side(name_a, cmd_a, name_b, cmd_b, runs, env, user=None):
+    a, b = in_turns(cmd_a, cmd_b, runs, env, user)
+    ratios = [wb / wa for wa, wb in zip(a, b)]
     med = statistics.median
     print(f"  A {name_a:<44} wall median {med(a) * 1000:9.1f} ms (min {min(a) * 1000:.1f}, max {max(a) * 1000:.1f})")
     print(f"  B {name_b:<44} wall median {med(b) * 1000:9.1f} ms (min {min(b) * 1000:.1f}, max {max(b) * 1000:.1f})")

@@ -20,6 +20,8 @@ PACKAGES=(
   repmgr postgresql-15-repmgr
   # what Ansible and the lab tests call on the host
   acl sudo openssh-client iproute2 iputils-ping rsync
+  # the script templates' lint (tests/integration/test_scripts.py)
+  shellcheck
   # Rust crates that build C, Python venv for the tools
   build-essential pkg-config python3-venv git
 )

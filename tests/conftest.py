@@ -18,6 +18,12 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 VENV_BIN = ROOT / ".venv" / "bin"
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sanity: ansible-test sanity (builds its virtual environments from PyPI on first use); "
+        "`make test-sanity` runs it, `make test` leaves it out")
+
+
 @pytest.fixture(scope="session")
 def collections_path(tmp_path_factory):
     """A collections path whose pgha.cluster is this checkout's collection/ (binaries built

@@ -1,6 +1,7 @@
 """A target that is not x86_64 Linux gets a clear failure naming its system and architecture
 (collection/plugins/plugin_utils/binary_module.py), never an "Exec format error"; x86_64 Linux
-targets run as before, with one `uname -sm` per host at most and a small cost per task.
+targets run as before, with one `uname -sm` per host at most (the cost per task is a benchmark:
+benchmarks/arch_check/run.sh).
 
 The foreign target is faked on the local connection: a `uname` shim first on PATH answers for
 the "target" (the action runs `uname -sm` through the connection's shell, which inherits PATH).
@@ -10,11 +11,10 @@ import json
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
-from conftest import ROOT, VENV_BIN
+from conftest import VENV_BIN
 
 HBA_ARGS = "type=host databases=all users=all address=samenet method=scram-sha-256"
 
@@ -96,11 +96,10 @@ def test_gathered_facts_are_used_without_uname(ansible_env, tmp_path):
     assert not log.exists() or "-sm" not in log.read_text()
 
 
-def test_uname_once_per_host_and_small_overhead(ansible_env, tmp_path):
+def test_uname_once_per_host(ansible_env, tmp_path):
     """Without facts, the first task asks uname and leaves the answer as a fact: 10 tasks make
-    one uname call. The whole check costs little per task compared with the same binary run by
-    Ansible's plain `normal` action (the binary copied into a throwaway collection
-    pghatest.plain that has no action plugin)."""
+    one uname call, and every task does its work. (What the check costs per task is measured
+    side by side with Ansible's plain action in benchmarks/arch_check/run.sh.)"""
     tasks = 10
     log = tmp_path / "uname.log"
     real = shutil.which("uname")
@@ -112,32 +111,10 @@ def test_uname_once_per_host_and_small_overhead(ansible_env, tmp_path):
     hba = tmp_path / "pg_hba.conf"
     hba.write_text("")
     ours = write_playbook(tmp_path / "ours.json", hba, tasks)
-
-    plain_coll = tmp_path / "plain/ansible_collections/pghatest/plain"
-    (plain_coll / "plugins/modules").mkdir(parents=True)
-    (plain_coll / "galaxy.yml").write_text("namespace: pghatest\nname: plain\nversion: 0.0.1\nauthors: [test]\nreadme: README.md\n")
-    shutil.copy2(ROOT / "collection/plugins/modules/pg_hba", plain_coll / "plugins/modules/pg_hba")
-    plain = tmp_path / "plain.json"
-    plain.write_text(ours.read_text().replace("pgha.cluster.pg_hba", "pghatest.plain.pg_hba"))
-    plain_env = dict(env, ANSIBLE_COLLECTIONS_PATH=f"{tmp_path / 'plain'}:{env['ANSIBLE_COLLECTIONS_PATH']}")
-
-    def run(pb, e):
-        hba.write_text("")
-        t0 = time.monotonic()
-        r = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", str(pb)], env=e,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stdout + r.stderr
-        return time.monotonic() - t0
-
-    run(ours, env)  # warm caches (collection loader, pyc)
+    r = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", str(ours)], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
     calls = [line for line in log.read_text().splitlines() if line.strip() == "-sm"]
     assert len(calls) == 1, f"uname -sm ran {len(calls)} times for {tasks} tasks"
-
-    timings = {"ours": [], "plain": []}
-    for _ in range(2):  # in turns, so load on the machine hits both alike
-        timings["ours"].append(run(ours, env))
-        timings["plain"].append(run(plain, plain_env))
-    per_task_ms = (min(timings["ours"]) - min(timings["plain"])) / tasks * 1000
-    print(f"\narch check overhead: {per_task_ms:.1f} ms/task "
-          f"(ours min {min(timings['ours']):.2f}s, plain min {min(timings['plain']):.2f}s, {tasks} tasks)")
-    assert per_task_ms < 50, timings
+    assert [line.split()[1] for line in hba.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")] == [f"db{i}" for i in range(tasks)]

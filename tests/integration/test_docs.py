@@ -17,6 +17,7 @@ import yaml
 from conftest import ROOT, VENV_BIN
 
 MODULE_DIR = ROOT / "collection/plugins/modules"
+FRAGMENT_DIR = ROOT / "collection/plugins/doc_fragments"
 BINARIES = sorted(p.stem for p in (ROOT / "crates/modules/src/bin").glob("*.rs"))
 NO_LOG_SENTENCE = "Not logged (no_log)."
 SECRET_WORDS = ("password", "secret", "key")
@@ -56,16 +57,42 @@ def no_log_problems(name: str, options: dict, described: list[dict]) -> list[str
     return problems
 
 
-@pytest.mark.parametrize("name", BINARIES)
-def test_docs_match_binary(name):
+def fragment_texts(documentation: dict) -> list[str]:
+    """The DOCUMENTATION text of each pgha.cluster doc fragment a module's docs extend."""
+    texts = []
+    for fragment in documentation.get("extends_documentation_fragment", []):
+        namespace, collection, fragment_name = fragment.split(".")
+        assert (namespace, collection) == ("pgha", "cluster"), f"{fragment}: not a fragment of this collection"
+        scope: dict = {}
+        exec((FRAGMENT_DIR / f"{fragment_name}.py").read_text(), scope)  # noqa: S102 (our own file)
+        texts.append(scope["ModuleDocFragment"].DOCUMENTATION)
+    return texts
+
+
+def module_options(documentation: dict) -> dict:
+    """The options as ansible-doc shows them: the doc fragments' merged with the module's own."""
+    options = {}
+    for text in fragment_texts(documentation):
+        options.update(yaml.safe_load(text).get("options", {}))
+    options.update(documentation.get("options", {}))
+    return options
+
+
+def load_documentation(name: str) -> tuple[dict, dict]:
     doc_file = MODULE_DIR / f"{name}.yml"
     assert doc_file.exists(), f"{name} has no docs file"
     docs = yaml.safe_load(doc_file.read_text())
     documentation = docs["DOCUMENTATION"]
     if isinstance(documentation, str):
         documentation = yaml.safe_load(documentation)
+    return docs, documentation
+
+
+@pytest.mark.parametrize("name", BINARIES)
+def test_docs_match_binary(name):
+    docs, documentation = load_documentation(name)
     assert documentation["module"] == name
-    options = documentation.get("options", {})
+    options = module_options(documentation)
     described = json.loads(subprocess.run([str(MODULE_DIR / name), "--describe"], capture_output=True, text=True, check=True).stdout)
     assert sorted(options) == sorted(p["name"] for p in described), f"{name}: docs and binary disagree"
     for p in described:
@@ -116,8 +143,9 @@ def test_ansible_doc_renders(name, rendered):
     assert name in sections, f"ansible-doc shows no docs of {name}: {stderr}"
     text = " ".join(sections[name].split())
     assert "OPTIONS" in text
-    # what users read: every "not logged" sentence of the docs shows
-    docs = " ".join((MODULE_DIR / f"{name}.yml").read_text().split())
+    # what users read: every "not logged" sentence of the docs (and of the fragments they use) shows
+    _, documentation = load_documentation(name)
+    docs = " ".join(" ".join([(MODULE_DIR / f"{name}.yml").read_text(), *fragment_texts(documentation)]).split())
     assert text.count(NO_LOG_SENTENCE) == docs.count(NO_LOG_SENTENCE)
 
 
@@ -138,3 +166,16 @@ def test_bad_input_is_a_json_failure(name, tmp_path):
         assert r.returncode == 1 and json.loads(r.stdout)["failed"] is True
     r = subprocess.run([binary, str(tmp_path / "missing")], capture_output=True, text=True)
     assert r.returncode == 1 and "cannot read the args file" in json.loads(r.stdout)["msg"]
+
+
+@pytest.mark.parametrize("name", BINARIES)
+def test_connection_options_come_from_the_fragment(name):
+    """The login_* options are documented once (doc_fragments/postgres.py): a module that takes
+    them extends that fragment and does not repeat them."""
+    _, documentation = load_documentation(name)
+    shared = {o for o in yaml.safe_load(fragment_texts({"extends_documentation_fragment": ["pgha.cluster.postgres"]})[0])[
+        "options"] if o.startswith("login_") or o == "ssl_mode"}  # (PCP modules have a connect_timeout of their own)
+    own = set(documentation.get("options", {}))
+    assert not own & shared, f"{name} repeats {sorted(own & shared)}: extend pgha.cluster.postgres instead"
+    if "login_host" in module_options(documentation):
+        assert "pgha.cluster.postgres" in documentation.get("extends_documentation_fragment", [])

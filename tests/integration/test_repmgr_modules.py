@@ -1,10 +1,13 @@
 """The repmgr modules against real PostgreSQL 15 servers and the real repmgr 5.3 on loopback.
 
-The tests build one small cluster and run in file order, each one starting from the state
-the one before left: a primary is registered, a standby cloned, started and registered, the
-cluster read, the switchover refused or dry-run, and a stopped former primary rejoined after a
-promotion. Every module is tried in check mode first, then for real, then again (no change),
-and the state is checked with psql, independently of the modules.
+Every test stands alone (it passes when run by itself, in any order, and on any xdist
+worker): its fixtures build a small cluster of its own in the state the test starts from,
+with the repmgr command line (not with the modules under test): `lab` (node1 a running
+primary with the repmgr user and database, node2 configured with no data directory),
+`registered` (node1 registered as primary), `standby_running` (node2 cloned from node1 and
+streaming), `cluster` (node2 registered as standby too). Every module is tried in check mode
+first, then for real, then again (no change), and the state is checked with psql,
+independently of the modules.
 
 Not exercised here: a real switchover (repmgr reaches the primary over SSH and this host has no
 sshd); that runs in the Molecule repmgr scenario.
@@ -57,8 +60,10 @@ class Node:
         return self.srv.psql("select pg_is_in_recovery()") == [["t"]]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def lab():
+    """node1: a running primary with the repmgr superuser and database, not registered; node2:
+    its repmgr.conf only (no data directory). Both are stopped and removed afterwards."""
     base = Path(tempfile.mkdtemp(prefix="pgha-repmgr-"))
     os.chmod(base, 0o755)
     pw = pwd.getpwnam("postgres")
@@ -70,16 +75,76 @@ def lab():
                 "wal_keep_size": "'64MB'", "hot_standby": "on"}
     n1 = Node(base, 1, passfile, settings)
     n2 = Node(base, 2, passfile)
-    n1.srv.init().start()
-    n1.srv.psql(f"create user repmgr superuser password '{REPMGR_PW.replace(chr(39), chr(39) * 2)}'")
-    n1.srv.psql("create database repmgr owner repmgr")
-    for n in (n1, n2):
-        n.write_conf()
     state = {"base": base, "n1": n1, "n2": n2}
-    yield state
-    for n in (n1, n2):
-        as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(n.srv.datadir), "-m", "immediate", "-w", "stop"])
-    shutil.rmtree(base, ignore_errors=True)
+    try:
+        n1.srv.init().start()
+        n1.srv.psql(f"create user repmgr superuser password '{REPMGR_PW.replace(chr(39), chr(39) * 2)}'")
+        n1.srv.psql("create database repmgr owner repmgr")
+        for n in (n1, n2):
+            n.write_conf()
+        yield state
+    finally:
+        for n in (n1, n2):
+            if n.srv.datadir.exists():
+                as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(n.srv.datadir), "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def repmgr_cli(node, *args, password=None):
+    """The repmgr command line as postgres with node's repmgr.conf (the fixtures' way to build
+    a state, independent of the modules); fails the test when repmgr does."""
+    env = dict(os.environ, PGPASSWORD=password) if password else None
+    r = as_postgres(["repmgr", "-f", str(node.conf), *args], cwd="/", env=env, timeout=300)
+    assert r.returncode == 0, f"repmgr {' '.join(args)}: {r.stdout}{r.stderr}"
+    return r
+
+
+def wait_streaming(node):
+    for _ in range(100):
+        if node.srv.psql("select count(*) from pg_stat_wal_receiver where status = 'streaming'") == [["1"]]:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{node.name} does not stream: " + node.srv.log())
+
+
+def start_clone(node):
+    """Starts a cloned node as the role would: its own port and socket."""
+    pw = pwd.getpwnam("postgres")
+    with open(node.srv.datadir / "postgresql.auto.conf", "a") as f:
+        f.write(f"port = {node.srv.port}\nunix_socket_directories = '{node.srv.sockdir}'\n")
+    node.srv.sockdir.mkdir(exist_ok=True)
+    os.chown(node.srv.sockdir, pw.pw_uid, pw.pw_gid)
+    node.srv.start()
+    wait_streaming(node)
+
+
+@pytest.fixture
+def registered(lab):
+    """lab, with node1 registered as the primary (`repmgr primary register`)."""
+    repmgr_cli(lab["n1"], "primary", "register")
+    return lab
+
+
+@pytest.fixture
+def standby_running(registered):
+    """registered, with node2 cloned from node1 (`repmgr standby clone`), started and streaming;
+    node2 is not registered."""
+    n1, n2 = registered["n1"], registered["n2"]
+    n2.srv.base.mkdir(parents=True, exist_ok=True)
+    pw = pwd.getpwnam("postgres")
+    os.chown(n2.srv.base, pw.pw_uid, pw.pw_gid)
+    repmgr_cli(n2, "-h", "127.0.0.1", "-p", str(n1.srv.port), "-U", "repmgr", "-d", "repmgr", "standby", "clone",
+               "--fast-checkpoint", password=REPMGR_PW)
+    start_clone(n2)
+    return registered
+
+
+@pytest.fixture
+def cluster(standby_running):
+    """standby_running, with node2 registered as node1's standby (`repmgr standby register`)."""
+    repmgr_cli(standby_running["n2"], "standby", "register")
+    assert nodes_table(standby_running["n1"].srv) == [["1", "", "t", "primary"], ["2", "1", "t", "standby"]]
+    return standby_running
 
 
 def nodes_table(srv):
@@ -122,7 +187,8 @@ def test_clone_refuses_a_running_primary(ansible, lab):
     assert not n1.in_recovery()
 
 
-def test_clone_standby(ansible, lab):
+def test_clone_standby(ansible, registered):
+    lab = registered
     n1, n2 = lab["n1"], lab["n2"]
     n2.srv.base.mkdir(parents=True, exist_ok=True)
     pw = pwd.getpwnam("postgres")
@@ -177,7 +243,8 @@ def test_clone_standby(ansible, lab):
     assert res.get("failed") and "stop it" in res["msg"], res
 
 
-def test_register_standby(ansible, lab):
+def test_register_standby(ansible, standby_running):
+    lab = standby_running
     n1, n2 = lab["n1"], lab["n2"]
     args = n2.args(role="standby")
     res, _ = ansible.module("repmgr_register", args, check=True)
@@ -200,7 +267,8 @@ def test_register_standby(ansible, lab):
     assert res.get("failed") and "force: true" in res["msg"] and res["differences"] == ["upstream_node_id: 1 -> 2"], res
 
 
-def test_info(ansible, lab):
+def test_info(ansible, cluster):
+    lab = cluster
     n1, n2 = lab["n1"], lab["n2"]
     for n in (n1, n2):
         res, _ = ansible.module("repmgr_info", n.args(), become_user="postgres")
@@ -218,7 +286,8 @@ def test_info(ansible, lab):
     assert res["changed"] is False and len(res["nodes"]) == 2
 
 
-def test_switchover_paths(ansible, lab):
+def test_switchover_paths(ansible, cluster):
+    lab = cluster
     n1, n2 = lab["n1"], lab["n2"]
     # On the primary: nothing to do.
     res, _ = ansible.module("repmgr_switchover", n1.args())
@@ -234,7 +303,8 @@ def test_switchover_paths(ansible, lab):
     assert n2.in_recovery() and not n1.in_recovery()
 
 
-def test_rejoin_paths_on_running_nodes(ansible, lab):
+def test_rejoin_paths_on_running_nodes(ansible, cluster):
+    lab = cluster
     n1, n2 = lab["n1"], lab["n2"]
     res, _ = ansible.module("repmgr_rejoin", n2.args(primary_host="127.0.0.1", primary_port=n1.srv.port))
     assert res["changed"] is False and "already runs as a standby" in res["msg"], res
@@ -242,7 +312,8 @@ def test_rejoin_paths_on_running_nodes(ansible, lab):
     assert res.get("failed") and "runs as a primary" in res["msg"], res
 
 
-def test_rejoin_former_primary(ansible, lab):
+def test_rejoin_former_primary(ansible, cluster):
+    lab = cluster
     """node1 stops, node2 is promoted by repmgr itself, node1 rejoins through the module."""
     n1, n2 = lab["n1"], lab["n2"]
     n1.srv.stop()
@@ -285,22 +356,22 @@ def test_rejoin_needs_wal_log_hints_for_rewind(ansible, lab, pg_factory):
     node = Node(lab["base"], 3, lab["n1"].passfile)
     node.srv = srv
     node.write_conf()
-    res, _ = ansible.module("repmgr_rejoin", node.args(primary_host="127.0.0.1", primary_port=lab["n2"].srv.port,
+    res, _ = ansible.module("repmgr_rejoin", node.args(primary_host="127.0.0.1", primary_port=lab["n1"].srv.port,
                                                        force_rewind=True))
     assert res.get("failed") and "wal_log_hints" in res["msg"], res
     assert res["rewind"] == {"wal_log_hints": False, "data_checksums": False, "cluster_state": "shut down"}
     assert not any("repmgr" in c.split()[0] for c in res["commands"] if c), res["commands"]
 
 
-def test_unregister(ansible, lab):
-    """node1 (now a standby of node2) is unregistered; repmgr 5.3 has no dry run for that."""
-    n1, n2 = lab["n1"], lab["n2"]
-    args = n1.args(role="standby", state="absent")
+def test_unregister(ansible, cluster):
+    """node2 (node1's standby) is unregistered; repmgr 5.3 has no dry run for that."""
+    n1, n2 = cluster["n1"], cluster["n2"]
+    args = n2.args(role="standby", state="absent")
     res, _ = ansible.module("repmgr_register", args, check=True)
     assert res["changed"] is True and res["commands"] == [], res
-    assert ["1", "2", "t", "standby"] in nodes_table(n2.srv)
+    assert ["2", "1", "t", "standby"] in nodes_table(n1.srv)
     res, _ = ansible.module("repmgr_register", args)
     assert res["changed"] is True, res
-    assert [row[0] for row in nodes_table(n2.srv)] == ["2"]
+    assert [row[0] for row in nodes_table(n1.srv)] == ["1"]
     res, _ = ansible.module("repmgr_register", args)
     assert res["changed"] is False and "not registered" in res["msg"], res

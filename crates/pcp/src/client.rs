@@ -1,6 +1,6 @@
 //! A blocking PCP connection: connect, authenticate with the md5 salt, one request at a time.
 
-use crate::codec::{self, Packet, Request};
+use crate::codec::{self, DecodeError, Packet, Request};
 use crate::{Error, HealthCheckStats, NodeInfo, WatchdogInfo};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -144,10 +144,7 @@ impl Client {
             .body
             .get(..4)
             .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| Error::Protocol {
-                request: Request::Salt.describe(),
-                detail: format!("the salt has {} bytes, not 4", salt_packet.body.len()),
-            })?;
+            .ok_or_else(|| Self::protocol(&Request::Salt, DecodeError::Salt(salt_packet.body.len())))?;
         let auth = Request::Auth {
             user: user.to_string(),
             hash: codec::auth_hash(user, password, &salt),
@@ -194,10 +191,7 @@ impl Client {
         let mut head = [0u8; 5];
         self.read_exact(&mut head, &what)?;
         let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
-        codec::check_length(len).map_err(|detail| Error::Protocol {
-            request: what.clone(),
-            detail,
-        })?;
+        codec::check_length(len).map_err(|detail| Self::protocol(req, detail))?;
         let mut body = vec![0u8; len - 4];
         self.read_exact(&mut body, &what)?;
         Ok(Packet { kind: head[0], body })
@@ -222,10 +216,13 @@ impl Client {
                 }
                 k if k == expected => return Ok(p),
                 k => {
-                    return Err(Error::Protocol {
-                        request: req.describe(),
-                        detail: format!("a packet of kind {:?} where {:?} was expected", char::from(k), char::from(expected)),
-                    })
+                    return Err(Self::protocol(
+                        req,
+                        DecodeError::Kind {
+                            got: char::from(k),
+                            expected: char::from(expected),
+                        },
+                    ))
                 }
             }
         }
@@ -250,7 +247,7 @@ impl Client {
         self.answer(req)
     }
 
-    fn protocol(req: &Request, detail: String) -> Error {
+    fn protocol(req: &Request, detail: DecodeError) -> Error {
         Error::Protocol {
             request: req.describe(),
             detail,
@@ -278,11 +275,17 @@ impl Client {
                     let node_id = if id >= 0 { id as u32 } else { out.len() as u32 };
                     out.push(codec::parse_node_info(node_id, &fields).map_err(|d| Self::protocol(&req, d))?);
                 }
-                other => return Err(Self::protocol(&req, format!("unexpected tag {other:?}"))),
+                _ => return Err(Self::protocol(&req, codec::tag("NodeInfo or CommandComplete", &fields))),
             }
         }
         if out.len() != count {
-            return Err(Self::protocol(&req, format!("announced {count} nodes but sent {}", out.len())));
+            return Err(Self::protocol(
+                &req,
+                DecodeError::Announced {
+                    announced: count,
+                    sent: out.len(),
+                },
+            ));
         }
         Ok(out)
     }
@@ -293,7 +296,7 @@ impl Client {
         self.node_infos(id)?
             .into_iter()
             .next()
-            .ok_or_else(|| Self::protocol(&Request::NodeInfo(id), "no node in the answer".into()))
+            .ok_or_else(|| Self::protocol(&Request::NodeInfo(id), DecodeError::NoNode))
     }
 
     /// Every configured backend (`pcp_node_info -a`), in node id order.
@@ -321,9 +324,10 @@ impl Client {
     /// Sends a request that answers `CommandComplete`.
     pub fn command(&mut self, req: &Request) -> Result<(), Error> {
         let p = self.request(req)?;
-        match codec::strings(&p.body).first().map(String::as_str) {
+        let fields = codec::strings(&p.body);
+        match fields.first().map(String::as_str) {
             Some("CommandComplete") => Ok(()),
-            other => Err(Self::protocol(req, format!("expected CommandComplete, got {other:?}"))),
+            _ => Err(Self::protocol(req, codec::tag("CommandComplete", &fields))),
         }
     }
 

@@ -31,6 +31,112 @@ pub const MAX_ANSWER: usize = 16 << 20;
 /// `RAND_MAX` of glibc: Pgpool-II scales backend weights to it.
 const RAND_MAX: f64 = 2_147_483_647.0;
 
+/// Why bytes from Pgpool-II are not the answer the protocol describes. The texts complete
+/// "unexpected answer from Pgpool-II to <request>: ".
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// A length field below 4.
+    #[error("packet length {0} is less than the length field itself")]
+    LengthTooShort(usize),
+    /// A length field above [`MAX_ANSWER`].
+    #[error("packet length {0} is over the {MAX_ANSWER}-byte limit")]
+    LengthTooLong(usize),
+    /// A packet of another kind than the request's answer.
+    #[error("a packet of kind {got:?} where {expected:?} was expected")]
+    Kind {
+        /// The kind read.
+        got: char,
+        /// The kind the request is answered with.
+        expected: char,
+    },
+    /// The salt packet is shorter than four bytes.
+    #[error("the salt has {0} bytes, not 4")]
+    Salt(usize),
+    /// An answer that starts with another tag.
+    #[error("expected {expected}, got {got:?}")]
+    Tag {
+        /// What was expected (`a NodeInfo packet`).
+        expected: &'static str,
+        /// The tag read, if any.
+        got: Option<String>,
+    },
+    /// An answer with too few values.
+    #[error("{what} has {expected} values, got {got}")]
+    Count {
+        /// The answer (`a NodeInfo packet`).
+        what: &'static str,
+        /// How many it must have.
+        expected: usize,
+        /// How many it has.
+        got: usize,
+    },
+    /// A value that must be a number (or a number in range) is not.
+    #[error("{what} is not a number: {value:?}")]
+    NotANumber {
+        /// Which value (`NodeInfo port`).
+        what: String,
+        /// The text read.
+        value: String,
+    },
+    /// A number out of its type's range.
+    #[error("{what} out of range: {value}")]
+    OutOfRange {
+        /// Which value.
+        what: &'static str,
+        /// The text read.
+        value: String,
+    },
+    /// A node info answer with another count of nodes than announced.
+    #[error("announced {announced} nodes but sent {sent}")]
+    Announced {
+        /// The `ArraySize`.
+        announced: usize,
+        /// The `NodeInfo` packets sent.
+        sent: usize,
+    },
+    /// A node info answer without a node.
+    #[error("no node in the answer")]
+    NoNode,
+    /// The watchdog answer holds no JSON document.
+    #[error("expected CommandComplete and a JSON document")]
+    NoJson,
+    /// The watchdog JSON does not parse.
+    #[error("the watchdog JSON does not parse: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The watchdog JSON lacks a key (or has another type there).
+    #[error("the watchdog JSON lacks the {kind} {key}")]
+    Missing {
+        /// `number`, `string` or `list`.
+        kind: &'static str,
+        /// The key.
+        key: &'static str,
+    },
+    /// `NodeCount` differs from the nodes listed.
+    #[error("the watchdog JSON says NodeCount {said} but lists {listed} nodes")]
+    NodeCount {
+        /// `NodeCount`.
+        said: i64,
+        /// The length of `WatchdogNodes`.
+        listed: usize,
+    },
+}
+
+/// The answer's tag is not the `expected` one.
+pub(crate) fn tag(expected: &'static str, fields: &[String]) -> DecodeError {
+    DecodeError::Tag {
+        expected,
+        got: fields.first().cloned(),
+    }
+}
+
+fn not_a_number(what: impl Into<String>, value: &str) -> DecodeError {
+    DecodeError::NotANumber {
+        what: what.into(),
+        value: value.to_string(),
+    }
+}
+
 /// A packet as read from the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {
@@ -51,7 +157,7 @@ pub fn encode(kind: u8, body: &[u8]) -> Vec<u8> {
 
 /// Reads one packet from the start of `buf`: `Ok(None)` when more bytes are needed, else the
 /// packet and how many bytes it took.
-pub fn decode(buf: &[u8]) -> Result<Option<(Packet, usize)>, String> {
+pub fn decode(buf: &[u8]) -> Result<Option<(Packet, usize)>, DecodeError> {
     if buf.len() < 5 {
         return Ok(None);
     }
@@ -71,12 +177,12 @@ pub fn decode(buf: &[u8]) -> Result<Option<(Packet, usize)>, String> {
 }
 
 /// Whether a packet's length field is acceptable.
-pub fn check_length(len: usize) -> Result<(), String> {
+pub fn check_length(len: usize) -> Result<(), DecodeError> {
     if len < 4 {
-        return Err(format!("packet length {len} is less than the length field itself"));
+        return Err(DecodeError::LengthTooShort(len));
     }
     if len > MAX_ANSWER {
-        return Err(format!("packet length {len} is over the {MAX_ANSWER}-byte limit"));
+        return Err(DecodeError::LengthTooLong(len));
     }
     Ok(())
 }
@@ -443,29 +549,30 @@ pub struct NodeInfo {
 }
 
 /// Parses a `NodeInfo` answer's strings (tag included) into the node `node_id`.
-pub fn parse_node_info(node_id: u32, fields: &[String]) -> Result<NodeInfo, String> {
+pub fn parse_node_info(node_id: u32, fields: &[String]) -> Result<NodeInfo, DecodeError> {
     if fields.first().map(String::as_str) != Some("NodeInfo") {
-        return Err(format!("expected a NodeInfo packet, got {:?}", fields.first()));
+        return Err(tag("a NodeInfo packet", fields));
     }
     if fields.len() < 13 {
-        return Err(format!("a NodeInfo packet has 12 values, got {}", fields.len().saturating_sub(1)));
+        return Err(DecodeError::Count {
+            what: "a NodeInfo packet",
+            expected: 12,
+            got: fields.len().saturating_sub(1),
+        });
     }
     let f = &fields[1..];
-    let num = |i: usize, what: &str| -> Result<i64, String> {
+    let num = |i: usize, what: &str| -> Result<i64, DecodeError> {
         f[i].trim()
             .parse::<i64>()
-            .map_err(|_| format!("NodeInfo {what} is not a number: {:?}", f[i]))
+            .map_err(|_| not_a_number(format!("NodeInfo {what}"), &f[i]))
     };
-    let port = u16::try_from(num(1, "port")?).map_err(|_| format!("NodeInfo port out of range: {}", f[1]))?;
+    let port = u16::try_from(num(1, "port")?).map_err(|_| DecodeError::OutOfRange {
+        what: "NodeInfo port",
+        value: f[1].clone(),
+    })?;
     let quarantine = num(3, "quarantine flag")? != 0;
-    let weight: f64 = f[5]
-        .trim()
-        .parse()
-        .map_err(|_| format!("NodeInfo weight is not a number: {:?}", f[5]))?;
-    let delay: u64 = f[8]
-        .trim()
-        .parse()
-        .map_err(|_| format!("NodeInfo replication delay is not a number: {:?}", f[8]))?;
+    let weight: f64 = f[5].trim().parse().map_err(|_| not_a_number("NodeInfo weight", &f[5]))?;
+    let delay: u64 = f[8].trim().parse().map_err(|_| not_a_number("NodeInfo replication delay", &f[8]))?;
     let changed = num(11, "status change time")?;
     Ok(NodeInfo {
         node_id,
@@ -486,18 +593,18 @@ pub fn parse_node_info(node_id: u32, fields: &[String]) -> Result<NodeInfo, Stri
 }
 
 /// Parses the count of an `ArraySize` packet.
-pub fn parse_array_size(fields: &[String]) -> Result<usize, String> {
+pub fn parse_array_size(fields: &[String]) -> Result<usize, DecodeError> {
     match fields {
-        [tag, n, ..] if tag == "ArraySize" => n.trim().parse().map_err(|_| format!("ArraySize is not a number: {n:?}")),
-        _ => Err(format!("expected an ArraySize packet, got {:?}", fields.first())),
+        [t, n, ..] if t == "ArraySize" => n.trim().parse().map_err(|_| not_a_number("ArraySize", n)),
+        _ => Err(tag("an ArraySize packet", fields)),
     }
 }
 
 /// Parses a node count answer (`CommandComplete`, count).
-pub fn parse_node_count(fields: &[String]) -> Result<u32, String> {
+pub fn parse_node_count(fields: &[String]) -> Result<u32, DecodeError> {
     match fields {
-        [tag, n, ..] if tag == "CommandComplete" => n.trim().parse().map_err(|_| format!("node count is not a number: {n:?}")),
-        _ => Err(format!("expected CommandComplete and a count, got {fields:?}")),
+        [t, n, ..] if t == "CommandComplete" => n.trim().parse().map_err(|_| not_a_number("node count", n)),
+        _ => Err(tag("CommandComplete and a count", fields)),
     }
 }
 
@@ -547,41 +654,37 @@ pub struct HealthCheckStats {
 }
 
 /// Parses a health check stats answer's strings (tag included).
-pub fn parse_health_check_stats(fields: &[String]) -> Result<HealthCheckStats, String> {
+pub fn parse_health_check_stats(fields: &[String]) -> Result<HealthCheckStats, DecodeError> {
     if fields.first().map(String::as_str) != Some("CommandComplete") {
-        return Err(format!("expected CommandComplete, got {:?}", fields.first()));
+        return Err(tag("CommandComplete", fields));
     }
     if fields.len() < 21 {
-        return Err(format!("health check stats have 20 values, got {}", fields.len().saturating_sub(1)));
+        return Err(DecodeError::Count {
+            what: "health check stats",
+            expected: 20,
+            got: fields.len().saturating_sub(1),
+        });
     }
     let f = &fields[1..];
     let date = |i: usize| Some(f[i].trim().to_string()).filter(|s| !s.is_empty());
-    let count = |i: usize| -> Result<u64, String> {
+    let count = |i: usize| -> Result<u64, DecodeError> {
         let s = f[i].trim();
         if s.is_empty() {
             return Ok(0);
         }
-        s.parse()
-            .map_err(|_| format!("health check stats value {i} is not a number: {s:?}"))
+        s.parse().map_err(|_| not_a_number(format!("health check stats value {i}"), s))
     };
-    let float = |i: usize| -> Result<f64, String> {
+    let float = |i: usize| -> Result<f64, DecodeError> {
         let s = f[i].trim();
         if s.is_empty() {
             return Ok(0.0);
         }
-        s.parse()
-            .map_err(|_| format!("health check stats value {i} is not a number: {s:?}"))
+        s.parse().map_err(|_| not_a_number(format!("health check stats value {i}"), s))
     };
     Ok(HealthCheckStats {
-        node_id: f[0]
-            .trim()
-            .parse()
-            .map_err(|_| format!("health check stats node id is not a number: {:?}", f[0]))?,
+        node_id: f[0].trim().parse().map_err(|_| not_a_number("health check stats node id", &f[0]))?,
         hostname: f[1].clone(),
-        port: f[2]
-            .trim()
-            .parse()
-            .map_err(|_| format!("health check stats port is not a number: {:?}", f[2]))?,
+        port: f[2].trim().parse().map_err(|_| not_a_number("health check stats port", &f[2]))?,
         status: f[3].clone(),
         role: f[4].clone(),
         last_status_change: date(5),
@@ -673,32 +776,32 @@ fn not_set(s: &str) -> Option<String> {
 }
 
 /// Parses a watchdog info answer's body (`"CommandComplete\0"` + JSON).
-pub fn parse_watchdog_info(body: &[u8]) -> Result<WatchdogInfo, String> {
+pub fn parse_watchdog_info(body: &[u8]) -> Result<WatchdogInfo, DecodeError> {
     const TAG: &[u8] = b"CommandComplete\0";
-    let json = body.strip_prefix(TAG).ok_or("expected CommandComplete and a JSON document")?;
+    let json = body.strip_prefix(TAG).ok_or(DecodeError::NoJson)?;
     let json = json.strip_suffix(&[0]).unwrap_or(json);
-    let root: Value = serde_json::from_slice(json).map_err(|e| format!("the watchdog JSON does not parse: {e}"))?;
-    let get_int = |v: &Value, k: &str| -> Result<i64, String> {
-        v.get(k)
+    let root: Value = serde_json::from_slice(json)?;
+    let get_int = |v: &Value, key: &'static str| -> Result<i64, DecodeError> {
+        v.get(key)
             .and_then(Value::as_i64)
-            .ok_or(format!("the watchdog JSON lacks the number {k}"))
+            .ok_or(DecodeError::Missing { kind: "number", key })
     };
-    let get_str = |v: &Value, k: &str| -> Result<String, String> {
-        v.get(k)
+    let get_str = |v: &Value, key: &'static str| -> Result<String, DecodeError> {
+        v.get(key)
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or(format!("the watchdog JSON lacks the string {k}"))
+            .ok_or(DecodeError::Missing { kind: "string", key })
     };
-    let list = root
-        .get("WatchdogNodes")
-        .and_then(Value::as_array)
-        .ok_or("the watchdog JSON lacks the WatchdogNodes list")?;
+    let list = root.get("WatchdogNodes").and_then(Value::as_array).ok_or(DecodeError::Missing {
+        kind: "list",
+        key: "WatchdogNodes",
+    })?;
     let node_count = get_int(&root, "NodeCount")?;
     if node_count != list.len() as i64 {
-        return Err(format!(
-            "the watchdog JSON says NodeCount {node_count} but lists {} nodes",
-            list.len()
-        ));
+        return Err(DecodeError::NodeCount {
+            said: node_count,
+            listed: list.len(),
+        });
     }
     let quorum_status = get_int(&root, "QuorumStatus")?;
     let leader = not_set(&get_str(&root, "LeaderNodeName")?);
@@ -840,7 +943,9 @@ mod tests {
         let (pkt, used) = decode(&p).unwrap().unwrap();
         assert_eq!((pkt.kind, used), (b'c', p.len()));
         assert_eq!(strings(&pkt.body), ["CommandComplete"]);
-        assert!(decode(b"c\0\0\0\x02").is_err());
+        assert!(matches!(decode(b"c\0\0\0\x02"), Err(DecodeError::LengthTooShort(2))));
+        let e = decode(b"c\x7f\0\0\0").unwrap_err();
+        assert!(matches!(e, DecodeError::LengthTooLong(_)), "{e}");
     }
 
     #[test]
@@ -889,14 +994,16 @@ mod tests {
             (q.status, q.role, q.replication_state.as_str()),
             (BackendStatus::Quarantine, Role::Primary, "")
         );
-        assert!(parse_node_info(0, &strings(&node_info_body(&["NodeInfo", "h", "x"]))).is_err());
-        assert!(parse_node_info(
+        let e = parse_node_info(0, &strings(&node_info_body(&["NodeInfo", "h", "x"]))).unwrap_err();
+        assert_eq!(e.to_string(), "a NodeInfo packet has 12 values, got 2");
+        let e = parse_node_info(
             0,
             &strings(&node_info_body(&[
-                "NodeInfo", "h", "99999", "2", "0", "up", "1", "2", "p", "0", "", "", "0"
-            ]))
+                "NodeInfo", "h", "99999", "2", "0", "up", "1", "2", "p", "0", "", "", "0",
+            ])),
         )
-        .is_err());
+        .unwrap_err();
+        assert!(matches!(e, DecodeError::OutOfRange { what: "NodeInfo port", .. }), "{e}");
     }
 
     #[test]
@@ -932,7 +1039,8 @@ mod tests {
         assert_eq!(s.average_health_check_duration, 5.5);
         assert_eq!(s.last_skip_health_check, None);
         f.truncate(10);
-        assert!(parse_health_check_stats(&strings(&node_info_body(&f))).is_err());
+        let e = parse_health_check_stats(&strings(&node_info_body(&f))).unwrap_err();
+        assert!(matches!(e, DecodeError::Count { expected: 20, got: 9, .. }), "{e}");
     }
 
     #[test]
@@ -954,7 +1062,10 @@ mod tests {
         assert!(w.nodes[0].is_local && w.nodes[0].is_leader && !w.nodes[1].is_leader);
         assert_eq!(w.nodes[2].delegate_ip, None);
         let bad = br#"CommandComplete{"NodeCount":2,"WatchdogNodes":[]}"#;
-        assert!(parse_watchdog_info(bad).is_err());
+        assert!(matches!(parse_watchdog_info(bad), Err(DecodeError::NoJson)));
+        let bad = b"CommandComplete\0{\"NodeCount\":2,\"WatchdogNodes\":[]}";
+        let e = parse_watchdog_info(bad).unwrap_err();
+        assert_eq!(e.to_string(), "the watchdog JSON says NodeCount 2 but lists 0 nodes");
     }
 
     proptest! {

@@ -1,5 +1,6 @@
 //! A native client for Pgpool-II's PCP protocol (the one `pcp_node_info`, `pcp_attach_node`
-//! and the other `pcp_*` tools speak), and the `pgpool_node` / `pgpool_info` modules built on it.
+//! and the other `pcp_*` tools speak). The `pgpool_node` / `pgpool_info` modules built on it
+//! live in `pgops::pgpool`; this crate knows nothing of Ansible.
 //!
 //! With it a module needs neither the `pcp_*` binaries nor a `.pcppass` file on the target: the
 //! password comes from the task (`no_log`) and never touches the disk.
@@ -9,7 +10,6 @@
 //! - [`client`]: a blocking connection over TCP or a Unix socket, md5 authentication with the
 //!   server's salt, and one method per request ([`client::Client::node_info`],
 //!   [`client::Client::attach_node`], ...).
-//! - [`module`]: what the two Ansible modules do with the client.
 //!
 //! Written for Pgpool-II 4.3 (tested against 4.3.5); the protocol has not changed in ways that
 //! matter here since 4.2, except that 4.3 added the switchover flag of the promote request.
@@ -19,11 +19,10 @@
 
 pub mod client;
 pub mod codec;
-pub mod module;
 mod time;
 
 pub use client::{Client, ConnectOptions};
-pub use codec::{BackendStatus, HealthCheckStats, NodeInfo, Role, ServerError, WatchdogInfo, WatchdogNode};
+pub use codec::{BackendStatus, DecodeError, HealthCheckStats, NodeInfo, Role, ServerError, WatchdogInfo, WatchdogNode};
 
 /// What can go wrong talking to Pgpool-II. Messages name the PCP endpoint and never hold the
 /// password.
@@ -88,7 +87,7 @@ pub enum Error {
         /// The request.
         request: String,
         /// What was wrong.
-        detail: String,
+        detail: codec::DecodeError,
     },
     /// A bad argument on the client side (too long a user name, ...).
     #[error("{0}")]

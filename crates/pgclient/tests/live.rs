@@ -2,107 +2,17 @@
 //! parameters and from a .pgpass file, the error kinds, recorded statements, quoting, and
 //! all-or-nothing plans.
 //!
-//! Needs root (the server runs as the postgres user) and the PostgreSQL server binaries
-//! (`/usr/lib/postgresql/<v>/bin`); without them the test says so and passes.
+//! Needs root (the server runs as the postgres user) and the PostgreSQL server binaries; without
+//! them the test fails, as the other oracle tests do.
 
 use pgclient::{quote_ident, Arg, Db, LoginParams, PgError, Stmt};
+use pgtest::Cluster;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-struct Server {
-    dir: tempfile::TempDir,
-    bin: PathBuf,
-    port: u16,
-}
-
-impl Server {
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-    fn sock(&self) -> String {
-        self.dir.path().join("sock").display().to_string()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = as_postgres(
-            &self.bin.join("pg_ctl"),
-            &["-D", &self.data().display().to_string(), "-m", "immediate", "-w", "stop"],
-        );
-    }
-}
-
-fn as_postgres(program: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("runuser")
-        .args(["-u", "postgres", "--"])
-        .arg(program)
-        .args(args)
-        .output()
-        .expect("runuser")
-}
-
-fn bindir() -> Option<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|b| b.join("initdb").exists())
-        .collect();
-    found.sort();
-    found.pop()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start() -> Option<Server> {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root to run a server as postgres");
-        return None;
-    }
-    let Some(bin) = bindir() else {
-        eprintln!("skipped: no PostgreSQL server binaries");
-        return None;
-    };
-    let dir = tempfile::Builder::new().prefix("pgclient-live-").tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::create_dir(dir.path().join("sock")).unwrap();
-    let chown = |p: &Path| Command::new("chown").args(["postgres:postgres"]).arg(p).status().unwrap();
-    chown(dir.path());
-    chown(&dir.path().join("sock"));
-    let srv = Server {
-        dir,
-        bin,
-        port: free_port(),
-    };
-    let data = srv.data().display().to_string();
-    let out = as_postgres(
-        &srv.bin.join("initdb"),
-        &[
-            "-D",
-            &data,
-            "-A",
-            "trust",
-            "--auth-host=scram-sha-256",
-            "-U",
-            "postgres",
-            "--no-sync",
-        ],
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let conf = format!(
-        "port = {}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\nfsync = off\n",
-        srv.port,
-        srv.sock()
-    );
-    std::fs::write(srv.data().join("postgresql.auto.conf"), conf).unwrap();
-    let log = srv.dir.path().join("log").display().to_string();
-    let out = as_postgres(&srv.bin.join("pg_ctl"), &["-D", &data, "-l", &log, "-w", "start"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    Some(srv)
+fn start() -> Cluster {
+    Cluster::build("pgclient-live-")
+        .initdb(&["-A", "trust", "--auth-host=scram-sha-256"])
+        .start()
 }
 
 fn tcp(port: u16, user: &str, password: Option<&str>) -> LoginParams {
@@ -118,8 +28,8 @@ fn tcp(port: u16, user: &str, password: Option<&str>) -> LoginParams {
 
 #[test]
 fn against_a_real_server() {
-    let Some(srv) = start() else { return };
-    let sock = LoginParams::socket(srv.sock(), srv.port, "postgres");
+    let srv = start();
+    let sock = LoginParams::socket(srv.root().display().to_string(), srv.port(), "postgres");
 
     // Socket, recorded statements with bound values, hostile names quoted exactly.
     let mut db = Db::connect(&sock).unwrap();
@@ -166,27 +76,27 @@ fn against_a_real_server() {
     drop(db);
 
     // TCP with a password, wrong password, no password, permission denied.
-    let mut app = Db::connect(&tcp(srv.port, "app", Some("Live-Pw-1"))).unwrap();
+    let mut app = Db::connect(&tcp(srv.port(), "app", Some("Live-Pw-1"))).unwrap();
     let e = app.run(&Stmt::new("CREATE ROLE nope SUPERUSER")).unwrap_err();
     assert!(matches!(e, PgError::PermissionDenied(_)), "{e:?}");
-    let e = Db::connect(&tcp(srv.port, "app", Some("wrong"))).unwrap_err();
+    let e = Db::connect(&tcp(srv.port(), "app", Some("wrong"))).unwrap_err();
     assert!(
         matches!(e, PgError::AuthFailed { .. }) && e.to_string().contains("password authentication failed"),
         "{e}"
     );
 
     // .pgpass through PGPASSFILE: used at 0600, skipped when others can read it.
-    let passfile = srv.dir.path().join("pgpass");
-    std::fs::write(&passfile, format!("# comment\n127.0.0.1:{}:*:app:Live-Pw-1\n", srv.port)).unwrap();
+    let passfile = srv.root().join("pgpass");
+    std::fs::write(&passfile, format!("# comment\n127.0.0.1:{}:*:app:Live-Pw-1\n", srv.port())).unwrap();
     std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::env::set_var("PGPASSFILE", &passfile);
-    Db::connect(&tcp(srv.port, "app", None)).unwrap();
+    Db::connect(&tcp(srv.port(), "app", None)).unwrap();
     std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let e = Db::connect(&tcp(srv.port, "app", None)).unwrap_err();
+    let e = Db::connect(&tcp(srv.port(), "app", None)).unwrap_err();
     assert!(e.to_string().contains("skipped for its permissions"), "{e}");
     std::fs::write(&passfile, "otherhost:*:*:app:x\n").unwrap();
     std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let e = Db::connect(&tcp(srv.port, "app", None)).unwrap_err();
+    let e = Db::connect(&tcp(srv.port(), "app", None)).unwrap_err();
     assert!(
         e.to_string().contains("asks for a password and none was given") && e.to_string().contains("no line of"),
         "{e}"
@@ -194,7 +104,7 @@ fn against_a_real_server() {
     std::env::remove_var("PGPASSFILE");
 
     // Unreachable, missing database, TLS required.
-    let e = Db::connect(&tcp(free_port(), "app", None)).unwrap_err();
+    let e = Db::connect(&tcp(pgtest::free_port(), "app", None)).unwrap_err();
     assert!(
         matches!(e, PgError::Unreachable { .. }) && e.to_string().contains("Connection refused"),
         "{e}"

@@ -10,10 +10,9 @@ mod hba_support;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use hba_support::Cluster;
+use hba_support::{start, Cluster};
 use pgconf::hba::{Address, Format, HbaFile, Mask, Position, Rule, RuleKey, Token};
 
-const PORT: u16 = 55442;
 const DEBIAN: &str = include_str!("fixtures/hba/debian-15-main-pg_hba.conf");
 const SEP: char = '\u{1f}';
 
@@ -147,7 +146,7 @@ fn postgres_reads_our_pg_hba_as_we_do() {
     );
     assert!(file.issues().is_empty());
 
-    let cluster = Cluster::start(PORT, "local all postgres peer\n");
+    let cluster = start("local all postgres peer\n");
     cluster.write_file("dbs.txt", "db1\ndb2\n");
     cluster.write_file("users.txt", "u1, \"u 2\"\n");
     cluster.write_hba(&text);
@@ -285,7 +284,7 @@ fn postgres_rejects_the_lines_we_reject() {
     let ours: BTreeSet<usize> = file.issues().iter().map(|i| i.line).collect();
     // The server does not start with errors in pg_hba.conf: start it with a good file, then
     // put the broken one in place (the view reads the file on disk).
-    let cluster = Cluster::start(PORT + 1, "local all postgres peer\n");
+    let cluster = start("local all postgres peer\n");
     cluster.write_hba(&text);
     let theirs: BTreeSet<usize> = rows(&cluster).iter().filter(|r| !r.error.is_empty()).map(|r| r.line).collect();
     let ours_shown: BTreeSet<usize> = ours.difference(&quiet_lines).copied().collect();

@@ -8,20 +8,23 @@ mod hba_support;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
-use hba_support::{Cluster, BIN};
+use hba_support::start;
 use pgconf::pgpass::{Change, PassEntry, PassFile, PassFormat};
+use pgtest::bindir;
 
-const PORT: u16 = 55444;
+/// The server's port, set once it runs.
+static PORT: OnceLock<u16> = OnceLock::new();
 
 /// Whether psql logs in with the password libpq takes from `pgpass`.
 fn login(pgpass: &Path, host: &str, db: &str, user: &str) -> bool {
-    let out = Command::new(format!("{BIN}/psql"))
+    let out = Command::new(bindir().join("psql"))
         .args([
             "-h",
             host,
             "-p",
-            &PORT.to_string(),
+            &PORT.get().expect("the server runs").to_string(),
             "-d",
             db,
             "-U",
@@ -45,17 +48,15 @@ fn write_pgpass(path: &Path, text: &str) {
 
 #[test]
 fn libpq_reads_pgpass_as_we_do() {
-    let cluster = Cluster::start(
-        PORT,
-        "local all postgres peer\nlocal all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n",
-    );
+    let cluster = start("local all postgres peer\nlocal all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n");
+    PORT.set(cluster.port()).expect("one server");
     let passwords = [("r1", "right:pw\\x"), ("r2", "r2 pass"), ("r3", "#not a comment")];
     for (role, pw) in passwords {
         cluster.sql(&format!("CREATE ROLE {role} LOGIN PASSWORD '{}'", pw.replace('\'', "''")));
     }
     cluster.sql("CREATE DATABASE db1");
     let socket = cluster.root().display().to_string();
-    let port = PORT.to_string();
+    let port = cluster.port().to_string();
     let text = format!(
         "# comment line\r\n\
          127.0.0.1:{port}:db1:r1:wrong\\:one\r\n\

@@ -12,14 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hba_support::{chown_postgres, Cluster, BIN};
+use hba_support::start;
 use pgauth::pgpool::{aes_secret, PoolKey};
 use pgconf::hba::{Format, HbaFile, Position, Rule};
 use pgconf::pool_passwd::PoolPasswd;
+use pgtest::{bindir, chown_postgres};
 
-const PG_PORT: u16 = 55445;
-const POOL_PORT: u16 = 55446;
-const PCP_PORT: u16 = 55447;
 const POOL_HBA_SAMPLE: &str = include_str!("fixtures/pool/pool_hba.conf.sample");
 
 /// A pgpool process run as postgres, killed on drop.
@@ -55,13 +53,13 @@ fn write_owned(path: &Path, text: &str, mode: u32) {
     chown_postgres(path);
 }
 
-fn login(user: &str, password: &str) -> bool {
-    Command::new(format!("{BIN}/psql"))
+fn login(pool_port: u16, user: &str, password: &str) -> bool {
+    Command::new(bindir().join("psql"))
         .args([
             "-h",
             "127.0.0.1",
             "-p",
-            &POOL_PORT.to_string(),
+            &pool_port.to_string(),
             "-d",
             "postgres",
             "-XAtqw",
@@ -80,7 +78,8 @@ fn login(user: &str, password: &str) -> bool {
 
 #[test]
 fn pgpool_reads_our_pool_passwd_and_pool_hba() {
-    let cluster = Cluster::start(PG_PORT, "local all postgres peer\nhost all all 127.0.0.1/32 scram-sha-256\n");
+    let cluster = start("local all postgres peer\nhost all all 127.0.0.1/32 scram-sha-256\n");
+    let (pg_port, pool_port, pcp_port) = (cluster.port(), pgtest::free_port(), pgtest::free_port());
     let users = [("alice", "Alice pw"), ("odd:user", "p:w\\d #1")];
     for (user, pw) in users {
         cluster.sql(&format!(
@@ -111,14 +110,14 @@ fn pgpool_reads_our_pool_passwd_and_pool_hba() {
     write_owned(&dir.path().join("pcp.conf"), "", 0o644);
     let conf = format!(
         "listen_addresses = '127.0.0.1'\n\
-         port = {POOL_PORT}\n\
+         port = {pool_port}\n\
          unix_socket_directories = '{d}'\n\
          pcp_listen_addresses = ''\n\
-         pcp_port = {PCP_PORT}\n\
+         pcp_port = {pcp_port}\n\
          pcp_socket_dir = '{d}'\n\
          backend_clustering_mode = 'raw'\n\
          backend_hostname0 = '127.0.0.1'\n\
-         backend_port0 = {PG_PORT}\n\
+         backend_port0 = {pg_port}\n\
          backend_weight0 = 1\n\
          backend_flag0 = 'DISALLOW_TO_FAILOVER'\n\
          enable_pool_hba = on\n\
@@ -159,7 +158,7 @@ fn pgpool_reads_our_pool_passwd_and_pool_hba() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut up = false;
     while Instant::now() < deadline {
-        if login("alice", "Alice pw") {
+        if login(pool_port, "alice", "Alice pw") {
             up = true;
             break;
         }
@@ -167,9 +166,9 @@ fn pgpool_reads_our_pool_passwd_and_pool_hba() {
     }
     let log_text = || std::fs::read_to_string(dir.path().join("pgpool.log")).unwrap_or_default();
     assert!(up, "no login through pgpool:\n{}", log_text());
-    assert!(login("odd:user", "p:w\\d #1"), "escaped user:\n{}", log_text());
-    assert!(!login("alice", "wrong"), "a wrong password must fail");
-    assert!(!login("odd:user", "p:w"), "a wrong password must fail");
+    assert!(login(pool_port, "odd:user", "p:w\\d #1"), "escaped user:\n{}", log_text());
+    assert!(!login(pool_port, "alice", "wrong"), "a wrong password must fail");
+    assert!(!login(pool_port, "odd:user", "p:w"), "a wrong password must fail");
 
     // Control: the same entries under another key must not let anyone in, so the logins above
     // did go through pgpool's decryption of our entries.
@@ -189,7 +188,7 @@ fn pgpool_reads_our_pool_passwd_and_pool_hba() {
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut refused = false;
     while Instant::now() < deadline {
-        if !login("alice", "Alice pw") {
+        if !login(pool_port, "alice", "Alice pw") {
             refused = true;
             break;
         }

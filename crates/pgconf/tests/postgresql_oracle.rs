@@ -1,84 +1,30 @@
-//! PostgreSQL 15 itself as the oracle (skipped without root and /usr/lib/postgresql/15):
+//! PostgreSQL 15 itself as the oracle (fails without root and PostgreSQL 15):
 //!
 //! 1. `postgres -c name=value -C name` accepts or rejects a value and prints its canonical
 //!    form; `pg_params::validate` and `normalize` must agree with it.
 //! 2. A postgresql.conf written by the editor into a fresh `initdb` directory starts a
-//!    server (loopback port 55431) with no error rows in `pg_file_settings`, and
+//!    server (on a free loopback port) with no error rows in `pg_file_settings`, and
 //!    `pg_settings` shows exactly the values we meant.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use pgconf::pg_params;
 use pgconf::postgresql::PostgresqlConf;
+use pgtest::Cluster;
 
-const BIN: &str = "/usr/lib/postgresql/15/bin";
-const PORT: &str = "55431";
-
-/// A throw-away data directory owned by postgres; stops its server and is removed on drop.
-struct Cluster {
-    dir: PathBuf,
+/// initdb only (trust): the test writes postgresql.conf and starts the server itself.
+fn init(tag: &str) -> Cluster {
+    Cluster::build(&format!("pgconf-oracle-{tag}-")).init()
 }
 
-impl Cluster {
-    fn new(tag: &str) -> Option<Cluster> {
-        // The oracle must run: scripts/setup-host.sh installs PostgreSQL 15 and CI runs as root.
-        assert!(
-            Path::new(BIN).join("postgres").exists() && is_root(),
-            "this oracle test needs root and PostgreSQL 15 in {BIN} (scripts/setup-host.sh)"
-        );
-        let dir = std::env::temp_dir().join(format!("pgconf-oracle-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let c = Cluster { dir };
-        assert!(Command::new("chown").arg("postgres").arg(&c.dir).status().unwrap().success());
-        let out = c.pg("initdb", &["-A", "trust", "-D", c.data().to_str().unwrap()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        Some(c)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.join("data")
-    }
-
-    fn conf_path(&self) -> PathBuf {
-        self.data().join("postgresql.conf")
-    }
-
-    /// Runs a PostgreSQL program as postgres.
-    fn pg(&self, program: &str, args: &[&str]) -> Output {
-        Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(Path::new(BIN).join(program))
-            .args(args)
-            .current_dir(&self.dir)
-            .output()
-            .unwrap()
-    }
-
-    fn psql(&self, sql: &str) -> String {
-        let socket = self.dir.to_str().unwrap();
-        let out = self.pg("psql", &["-X", "-At", "-h", socket, "-p", PORT, "-d", "postgres", "-c", sql]);
-        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap().trim_end_matches('\n').to_string()
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let data = self.data();
-        let _ = self.pg("pg_ctl", &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"]);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+/// Runs a PostgreSQL program of the cluster's version as postgres.
+fn pg(c: &Cluster, program: &str, args: &[&str]) -> Output {
+    pgtest::run_as_postgres(Command::new(c.program(program)).args(args))
 }
 
 #[test]
 fn validate_and_normalize_agree_with_the_server() {
-    let Some(c) = Cluster::new("values") else { return };
+    let c = init("values");
     let data = c.data();
     let cases = [
         ("shared_buffers", "128MB"),
@@ -140,7 +86,8 @@ fn validate_and_normalize_agree_with_the_server() {
     ];
     let mut mismatches = Vec::new();
     for (name, value) in cases {
-        let out = c.pg(
+        let out = pg(
+            &c,
             "postgres",
             &["-D", data.to_str().unwrap(), "-c", &format!("{name}={value}"), "-C", name],
         );
@@ -160,14 +107,15 @@ fn validate_and_normalize_agree_with_the_server() {
 
 #[test]
 fn server_accepts_the_file_the_editor_writes() {
-    let Some(c) = Cluster::new("file") else { return };
-    let path = c.conf_path();
+    let mut c = init("file");
+    let port = pgtest::free_port().to_string();
+    let path = c.data().join("postgresql.conf");
     let original = std::fs::read_to_string(&path).unwrap();
     let mut conf = PostgresqlConf::parse(&original);
-    let socket_dir = c.dir.to_str().unwrap().to_string();
+    let socket_dir = c.root().to_str().unwrap().to_string();
     let settings: Vec<(&str, String)> = vec![
         ("listen_addresses", "127.0.0.1".into()),
-        ("port", PORT.into()),
+        ("port", port.clone()),
         ("unix_socket_directories", socket_dir),
         ("archive_mode", "on".into()),
         // quotes, a '#' and a backslash inside a string
@@ -201,20 +149,10 @@ fn server_accepts_the_file_the_editor_writes() {
     assert_eq!(PostgresqlConf::parse(&written).issues(), vec![]);
     std::fs::write(&path, &written).unwrap();
 
-    let data = c.data();
-    let log = c.dir.join("server.log");
-    let start = c.pg(
-        "pg_ctl",
-        &["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-w", "-t", "60", "start"],
-    );
-    assert!(
-        start.status.success(),
-        "server did not start: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
-    assert_eq!(c.psql("select count(*) from pg_file_settings where error is not null"), "0");
+    c.start_as_configured(port.parse().unwrap());
+    assert_eq!(c.sql("select count(*) from pg_file_settings where error is not null"), "0");
     for (name, value) in &settings {
-        let setting = c.psql(&format!(
+        let setting = c.sql(&format!(
             "select coalesce((select setting from pg_settings where name = lower('{name}')), current_setting('{name}'))"
         ));
         assert_eq!(setting, pg_params::normalize(name, value), "{name}");
@@ -224,18 +162,15 @@ fn server_accepts_the_file_the_editor_writes() {
     let a = conf.remove_checked("work_mem", 15).unwrap();
     assert!(a.reload_required && !a.restart_required);
     std::fs::write(&path, conf.to_string()).unwrap();
-    assert_eq!(c.psql("select pg_reload_conf()"), "t");
+    assert_eq!(c.sql("select pg_reload_conf()"), "t");
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(c.psql("select setting from pg_settings where name = 'work_mem'"), "4096");
-    assert_eq!(c.psql("select count(*) from pg_file_settings where error is not null"), "0");
+    assert_eq!(c.sql("select setting from pg_settings where name = 'work_mem'"), "4096");
+    assert_eq!(c.sql("select count(*) from pg_file_settings where error is not null"), "0");
     // A restart-only change shows up as pending_restart after a reload.
     let a = conf.set_checked("max_wal_senders", "12", 15).unwrap();
     assert!(a.restart_required);
     std::fs::write(&path, conf.to_string()).unwrap();
-    assert_eq!(c.psql("select pg_reload_conf()"), "t");
+    assert_eq!(c.sql("select pg_reload_conf()"), "t");
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(
-        c.psql("select pending_restart from pg_settings where name = 'max_wal_senders'"),
-        "t"
-    );
+    assert_eq!(c.sql("select pending_restart from pg_settings where name = 'max_wal_senders'"), "t");
 }

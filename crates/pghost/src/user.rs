@@ -9,7 +9,7 @@
 
 use crate::{accounts, Error};
 use nix::unistd::{Gid, Uid};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A user that commands run as.
 #[derive(Debug, Clone)]
@@ -53,6 +53,11 @@ impl RunAs {
             groups,
             switch,
         })
+    }
+
+    /// The owner of `path` (a data directory), as [`RunAs::owner`].
+    pub fn owner_of(path: &Path) -> Result<RunAs, Error> {
+        RunAs::owner(Uid::from_raw(crate::datadir::owner_uid(path)?))
     }
 
     /// The user by name (`owner` of a data directory still to be made).
@@ -106,6 +111,8 @@ mod tests {
         let _g = me.effective().unwrap();
         assert_eq!(nix::unistd::geteuid(), me.uid);
         assert!(matches!(RunAs::by_name("no-such-user-pgha"), Err(Error::NoSuchUser(_))));
+        let t = tempfile::tempdir().unwrap();
+        assert_eq!(RunAs::owner_of(t.path()).unwrap().uid, me.uid);
         let e = Error::NotRootNorOwner {
             me: 1000,
             name: "postgres".into(),

@@ -1,8 +1,9 @@
-//! What the pgha database modules do, one module per Ansible module.
+//! What the pgha database modules do, one module per Ansible module: the PostgreSQL ones, and
+//! Pgpool-II's `pgpool_node` and `pgpool_info` ([`pgpool`], over the [`pcp`] protocol client).
 //!
 //! Each submodule holds a module's parameter struct (the one source of its option names) and
 //! its `run` function, so a binary in `crates/modules` is one line:
-//! `ansible_module::main("pg_role", pgops::role::run)`. Every `run` follows the same shape:
+//! `ansible_module::main("pg_role", pgops::role::run)`. Every SQL module's `run` follows the same shape:
 //! connect ([`pgclient::Db`]), read the current state, plan the statements, decide `changed`,
 //! run nothing in check mode, and return the statements in `queries` (the ones run, or the ones
 //! that would run in check mode).
@@ -15,6 +16,7 @@
 pub mod database;
 pub mod extension;
 pub mod info;
+pub mod pgpool;
 pub mod promote;
 pub mod role;
 pub mod slot;

@@ -18,7 +18,6 @@
 
 use ansible_module::file::write_atomic;
 use ansible_module::{fail, Diff, Error, Module, Record, Response, Spec};
-use nix::unistd::Uid;
 use pgclient::{col, Db, LoginParams, PgError};
 use pgconf::postgresql::PostgresqlConf;
 use pghost::datadir::{self, Cluster, Found};
@@ -461,7 +460,7 @@ fn converge(m: &mut Module, ctx: &mut Ctx, found: Found, primary: &str) -> Resul
     let mut stop_first = false;
     let owner = match &found {
         Found::Missing => RunAs::by_name(&p.owner)?,
-        _ => RunAs::owner(Uid::from_raw(datadir::owner_uid(dir)?))?,
+        _ => RunAs::owner_of(dir)?,
     };
     let mut keep = None;
     match found {

@@ -1,5 +1,5 @@
-//! `pgpool_info`: see collection/plugins/modules/pgpool_info.yml; the work is in `pcp::module::info`.
+//! `pgpool_info`: see collection/plugins/modules/pgpool_info.yml; the work is in `pgops::pgpool::info`.
 
 fn main() {
-    ansible_module::main("pgpool_info", pcp::module::info::run)
+    ansible_module::main("pgpool_info", pgops::pgpool::info::run)
 }

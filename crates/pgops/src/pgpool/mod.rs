@@ -1,11 +1,11 @@
-//! The `pgpool_node` and `pgpool_info` modules: parameters and `run` functions, so each binary
-//! in `crates/modules` is one line.
+//! The `pgpool_node` and `pgpool_info` modules: Pgpool-II's backends and watchdog, read and
+//! changed over PCP with the [`pcp`] client (no `pcp_*` binaries, no `.pcppass` on the target).
 
 pub mod info;
 pub mod node;
 
-use crate::{Client, ConnectOptions};
 use ansible_module::{Error, Spec};
+use pcp::{Client, ConnectOptions};
 use serde::Deserialize;
 use std::time::Duration;
 

@@ -6,9 +6,9 @@
 //! module then polls node info until the wanted state shows or `wait_timeout` runs out.
 
 use super::PcpParams;
-use crate::codec::Request;
-use crate::{BackendStatus, Error as PcpError, NodeInfo, Role};
 use ansible_module::{fail, Diff, Error, Module, Response, Spec};
+use pcp::codec::Request;
+use pcp::{BackendStatus, Error as PcpError, NodeInfo, Role};
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 

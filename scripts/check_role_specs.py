@@ -2,7 +2,7 @@
 """Check that each role's meta/argument_specs.yml equals its defaults/main.yml: the same
 variable names, and each option's `default` equal to the value in defaults/main.yml.
 
-    .venv/bin/python molecule/replication/check_role_specs.py [role ...]
+    .venv/bin/python scripts/check_role_specs.py [role ...]
 
 With no argument, checks every role of the collection. Exit status 1 on a mismatch.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ROLES = sorted(p.name for p in (ROOT / "collection" / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
 
 

@@ -2,8 +2,8 @@
 //! cluster, read over PCP. Never changes anything.
 
 use super::PcpParams;
-use crate::{Error as PcpError, Role};
 use ansible_module::{Error, Module, Response};
+use pcp::{Error as PcpError, Role};
 
 /// Runs `pgpool_info`.
 pub fn run(m: &mut Module, conn: PcpParams) -> Result<Response, Error> {
