@@ -1,13 +1,23 @@
 //! Files a module manages: read once, compared, diffed, and written atomically with the
 //! owner, group and mode asked for; a backup when asked; nothing touched when nothing changes.
+//!
+//! The file is reached as [`walk`] says: no link planted by a less privileged user is
+//! followed, only regular files are read or replaced, and every read and write goes through
+//! descriptors (the directory's and the file's), so nothing checked is swapped before use.
+//! A path that is a link made by root (or by the owner of its target) is followed: the target
+//! is edited, keeping its owner and group (an `owner` or `group` that differs is refused:
+//! nothing reached through a link is chowned; give the real path to change them).
 
 use crate::{fail, Diff, Error, Module, Response, Spec};
 use serde::Deserialize;
 use serde_json::Value;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+
+pub mod walk;
 
 /// The parameters every file module takes.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,8 +62,14 @@ struct Attrs {
 pub struct ManagedFile {
     /// The path as given.
     pub path: PathBuf,
-    /// Where writes go: the path with symlinks resolved.
-    target: PathBuf,
+    /// The directory that holds the file (after trusted links), open.
+    dir: OwnedFd,
+    /// The file's name in `dir`.
+    name: OsString,
+    /// The file itself, open read-only (attribute changes go through it).
+    file: Option<File>,
+    /// The path the links led to, when the path was a link.
+    through_link: Option<PathBuf>,
     original: Option<String>,
     current: Option<Attrs>,
     wanted_mode: Option<u32>,
@@ -64,20 +80,26 @@ pub struct ManagedFile {
 }
 
 impl ManagedFile {
-    /// Reads the file named by `params`. A missing file is an error unless creation is allowed.
+    /// Reads the file named by `params`. A missing file is an error unless creation is allowed;
+    /// a link that is not trusted, or anything but a regular file, is refused (see the module
+    /// docs).
     pub fn open(params: &FileParams, defaults: FileDefaults) -> Result<ManagedFile, Error> {
         let path = params.path.clone();
         if path.as_os_str().is_empty() {
             return Err(fail!("path must not be empty"));
         }
-        let target = resolve_symlinks(&path).map_err(|e| fail!("cannot resolve {}: {e}", path.display()))?;
         let wanted_mode = params.mode.as_ref().map(parse_mode).transpose()?;
         let wanted_uid = params.owner.as_deref().map(lookup_user).transpose()?;
         let wanted_gid = params.group.as_deref().map(lookup_group).transpose()?;
-        let (original, current) = match fs::metadata(&target) {
-            Ok(meta) if meta.is_dir() => return Err(fail!("{} is a directory, not a file", path.display())),
-            Ok(meta) => {
-                let bytes = fs::read(&target).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
+        let loc = walk::locate(&path).map_err(Error::new)?;
+        let through_link = (!loc.final_links.is_empty()).then(|| loc.real.clone());
+        let (original, current) = match &loc.file {
+            Some(f) => {
+                let (mode, uid, gid) = walk::attrs_of(f).map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
+                let mut bytes = Vec::new();
+                (&*f)
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| fail!("cannot read {}: {e}", path.display()))?;
                 let text = String::from_utf8(bytes).map_err(|e| {
                     fail!(
                         "{} is not UTF-8 text (invalid byte at offset {})",
@@ -85,30 +107,34 @@ impl ManagedFile {
                         e.utf8_error().valid_up_to()
                     )
                 })?;
-                (
-                    Some(text),
-                    Some(Attrs {
-                        mode: meta.mode() & 0o7777,
-                        uid: meta.uid(),
-                        gid: meta.gid(),
-                    }),
-                )
+                (Some(text), Some(Attrs { mode, uid, gid }))
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            None => {
                 if !params.create.unwrap_or(defaults.create) {
                     return Err(fail!("{} does not exist; set create: true to create it", path.display()));
                 }
-                let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                if !parent.is_dir() {
-                    return Err(fail!("the directory {} of {} does not exist", parent.display(), path.display()));
-                }
                 (None, None)
             }
-            Err(e) => return Err(fail!("cannot read {}: {e}", path.display())),
         };
+        if let (Some(real), Some(cur)) = (&through_link, &current) {
+            let owner_differs = wanted_uid.is_some_and(|u| u != cur.uid);
+            let group_differs = wanted_gid.is_some_and(|g| g != cur.gid);
+            if owner_differs || group_differs {
+                return Err(fail!(
+                    "{} is a symbolic link to {}: its owner and group are not changed through a link (owner uid {}, group gid {} now); give the real path to change them",
+                    path.display(),
+                    real.display(),
+                    cur.uid,
+                    cur.gid
+                ));
+            }
+        }
         Ok(ManagedFile {
             path,
-            target,
+            dir: loc.dir,
+            name: loc.name,
+            file: loc.file,
+            through_link,
             original,
             current,
             wanted_mode,
@@ -127,6 +153,16 @@ impl ManagedFile {
     /// The text read (empty for a file that does not exist yet).
     pub fn content(&self) -> &str {
         self.original.as_deref().unwrap_or("")
+    }
+
+    /// The mode the file has (or will have when created).
+    pub fn mode(&self) -> u32 {
+        self.wanted_attrs().mode
+    }
+
+    /// Where the path led when it was a link to the file.
+    pub fn through_link(&self) -> Option<&Path> {
+        self.through_link.as_deref()
     }
 
     /// Writes `new` if it differs (or the attributes do), honouring check and diff mode.
@@ -165,16 +201,41 @@ impl ManagedFile {
             return Ok(true);
         }
         if content_changed {
-            if self.backup && self.original.is_some() {
-                let backup = backup_file(&self.target).map_err(|e| fail!("cannot back up {path}: {e}"))?;
-                resp.set("backup_file", backup.display().to_string());
+            if let (true, Some(old), Some(cur)) = (self.backup, &self.original, &self.current) {
+                let backup = self.backup_name();
+                walk::create_new(&self.dir, &backup, old.as_bytes(), cur.mode, Some(cur.uid), Some(cur.gid))
+                    .map_err(|e| fail!("cannot back up {path}: {e}"))?;
+                let dir = match &self.through_link {
+                    Some(real) => real.parent(),
+                    None => self.path.parent(),
+                };
+                let shown = dir.unwrap_or(Path::new("")).join(&backup);
+                resp.set("backup_file", shown.display().to_string());
             }
-            write_atomic(&self.target, new.as_bytes(), wanted.mode, Some(wanted.uid), Some(wanted.gid))
-                .map_err(|e| fail!("cannot write {path}: {e}"))?;
-        } else {
-            set_attrs(&self.target, &wanted).map_err(|e| fail!("cannot set the attributes of {path}: {e}"))?;
+            walk::replace(
+                &self.dir,
+                &self.name,
+                new.as_bytes(),
+                wanted.mode,
+                Some(wanted.uid),
+                Some(wanted.gid),
+            )
+            .map_err(|e| fail!("cannot write {path}: {e}"))?;
+        } else if let Some(f) = &self.file {
+            set_attrs(f, &wanted).map_err(|e| fail!("cannot set the attributes of {path}: {e}"))?;
         }
         Ok(true)
+    }
+
+    /// `<name>.<pid>.<UTC timestamp>~`, as Ansible's `backup_local` names it, beside the file.
+    fn backup_name(&self) -> OsString {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut name = self.name.clone();
+        name.push(format!(".{}.{}~", std::process::id(), utc_stamp(secs)));
+        name
     }
 
     fn wanted_attrs(&self) -> Attrs {
@@ -197,23 +258,15 @@ impl Attrs {
     }
 }
 
-/// Follows symlinks (also dangling ones) so a write replaces the target, not the link.
-fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
-    let mut p = path.to_path_buf();
-    for _ in 0..40 {
-        match fs::symlink_metadata(&p) {
-            Ok(m) if m.file_type().is_symlink() => {
-                let link = fs::read_link(&p)?;
-                p = if link.is_absolute() {
-                    link
-                } else {
-                    p.parent().unwrap_or(Path::new(".")).join(link)
-                };
-            }
-            _ => return Ok(p),
-        }
-    }
-    Err(io::Error::other("too many levels of symbolic links"))
+/// Reads a regular file reached as [`walk`] says (a key file, say): no untrusted link is
+/// followed, no FIFO or device opened.
+pub fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
+    let loc = walk::locate(path)?;
+    let mut f = loc.file.ok_or_else(|| format!("{} does not exist", path.display()))?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(bytes)
 }
 
 /// Ansible's modes: a number is the mode itself (YAML `0600` is 384), a string is octal.
@@ -247,48 +300,21 @@ fn lookup_group(name: &str) -> Result<u32, Error> {
     pghost::accounts::group_by_name(name).ok_or_else(|| fail!("group '{name}' is not a group on this host"))
 }
 
-fn set_attrs(path: &Path, a: &Attrs) -> io::Result<()> {
-    std::os::unix::fs::chown(path, Some(a.uid), Some(a.gid))?;
-    fs::set_permissions(path, fs::Permissions::from_mode(a.mode))
+fn set_attrs(f: &File, a: &Attrs) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::os::unix::fs::fchown(f, Some(a.uid), Some(a.gid))?;
+    f.set_permissions(std::fs::Permissions::from_mode(a.mode))
 }
 
 /// Writes `data` to `path` atomically: a temporary file in the same directory, fsync, then
 /// rename over the old file, then fsync of the directory. Readers see the old or the new
-/// file, never a half-written one.
+/// file, never a half-written one. The directory is reached as [`walk`] says (no untrusted
+/// link on the way); a link at `path` itself is replaced, not written through.
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| io::Error::other("no file name"))?.to_string_lossy();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-        f.write_all(data)?;
-        std::os::unix::fs::fchown(&f, uid, gid)?;
-        f.set_permissions(fs::Permissions::from_mode(mode))?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Copies `path` to `path.<pid>.<UTC timestamp>~` as Ansible's `backup_local` names it.
-pub fn backup_file(path: &Path) -> io::Result<PathBuf> {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let dest = PathBuf::from(format!("{}.{}.{}~", path.display(), std::process::id(), utc_stamp(secs)));
-    let meta = fs::metadata(path)?;
-    fs::copy(path, &dest)?;
-    std::os::unix::fs::chown(&dest, Some(meta.uid()), Some(meta.gid()))?;
-    Ok(dest)
+    let name = path.file_name().ok_or_else(|| io::Error::other("no file name"))?;
+    let dir = walk::locate_dir(dir).map_err(io::Error::other)?;
+    walk::replace(&dir, name, data, mode, uid, gid)
 }
 
 /// `YYYY-MM-DD@HH:MM:SS` in UTC, without a date library.
@@ -311,6 +337,8 @@ fn utc_stamp(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     fn params(path: &Path) -> FileParams {
         FileParams {
@@ -396,6 +424,76 @@ mod tests {
         f.save(&Module::default(), "b\n", &mut Response::new(false)).unwrap();
         assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "b\n");
+    }
+
+    fn chown_link(link: &Path, uid: u32) {
+        std::os::unix::fs::lchown(link, Some(uid), None).unwrap();
+    }
+
+    #[test]
+    fn a_link_planted_by_another_user_is_refused_and_nothing_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        fs::create_dir(&home).unwrap();
+        std::os::unix::fs::chown(&home, Some(65534), Some(65534)).unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "root's\n").unwrap();
+        let link = home.join(".pgpass");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        chown_link(&link, 65534);
+        let mut fp = params(&link);
+        fp.owner = Some("65534".into());
+        fp.create = Some(true);
+        let err = ManagedFile::open(&fp, DEF).unwrap_err();
+        assert!(err.msg.contains("is a symbolic link (owned by uid 65534)"), "{}", err.msg);
+        // Dangling: the link would create a file where its owner cannot.
+        let link2 = home.join(".pcppass");
+        std::os::unix::fs::symlink(dir.path().join("profile.sh"), &link2).unwrap();
+        chown_link(&link2, 65534);
+        let err = ManagedFile::open(&params(&link2), DEF).unwrap_err();
+        assert!(err.msg.contains("which does not exist"), "{}", err.msg);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "root's\n");
+        assert_eq!(fs::metadata(&victim).unwrap().uid(), 0);
+        assert!(!dir.path().join("profile.sh").exists());
+    }
+
+    #[test]
+    fn no_chown_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.conf");
+        fs::write(&real, "a\n").unwrap();
+        let link = dir.path().join("link.conf");
+        std::os::unix::fs::symlink("real.conf", &link).unwrap();
+        let mut fp = params(&link);
+        fp.owner = Some("65534".into());
+        let err = ManagedFile::open(&fp, DEF).unwrap_err();
+        assert!(err.msg.contains("not changed through a link"), "{}", err.msg);
+        fp.owner = Some("0".into());
+        assert!(ManagedFile::open(&fp, DEF).is_ok());
+    }
+
+    #[test]
+    fn fifo_and_device_are_refused_in_check_mode_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let err = ManagedFile::open(&params(&fifo), DEF).unwrap_err();
+        assert!(err.msg.contains("FIFO"), "{}", err.msg);
+        let err = ManagedFile::open(&params(Path::new("/dev/null")), DEF).unwrap_err();
+        assert!(err.msg.contains("character device"), "{}", err.msg);
+    }
+
+    #[test]
+    fn write_atomic_replaces_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "v").unwrap();
+        let link = dir.path().join("auto.conf");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        write_atomic(&link, b"new", 0o600, None, None).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "v");
+        assert_eq!(fs::read_to_string(&link).unwrap(), "new");
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_file());
     }
 
     #[test]

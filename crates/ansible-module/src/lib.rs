@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod control;
 pub mod de;
 pub mod file;
 pub mod params;
@@ -43,6 +44,9 @@ pub struct Module {
     pub diff: bool,
     /// `-v` count.
     pub verbosity: u8,
+    /// The task has `no_log: true` (the module's output is hidden by Ansible anyway; secrets
+    /// are scrubbed whatever this says).
+    pub no_log: bool,
     warnings: Vec<String>,
 }
 
@@ -55,6 +59,21 @@ impl Module {
     /// The warnings so far.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Adds a secret found while running (a password inside a conninfo value, an old
+    /// password read from a file): it is scrubbed from everything the module prints, as a
+    /// `no_log` parameter's value is.
+    pub fn add_secret(&mut self, secret: impl Into<String>) {
+        let secret = secret.into();
+        if secret.is_empty() {
+            return;
+        }
+        if let Ok(mut g) = SECRETS.lock() {
+            if !g.0.contains(&secret) {
+                g.0.push(secret);
+            }
+        }
     }
 }
 
@@ -121,6 +140,18 @@ pub fn main<P: Params>(name: &'static str, run: impl FnOnce(&mut Module, P) -> R
 
 type Loaded<P> = (P, Value);
 
+/// One of the mode flags Ansible sends (`_ansible_check_mode`, ...): a JSON boolean and
+/// nothing else. Anything else is refused rather than read as false: a check-mode run that
+/// misread its flag would change the host.
+fn flag(key: &str, v: &Value) -> Result<bool, Error> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(fail!(
+            "{key} must be true or false, got {other}: refusing to run (Ansible sends a boolean; was the args file written by hand?)"
+        )),
+    }
+}
+
 fn load<P: Params>(name: &str, path: Option<&str>, module: &mut Module) -> Result<Loaded<P>, Error> {
     let path = path.ok_or_else(|| fail!("{name}: expected the path of an Ansible args file as the first argument"))?;
     let text = std::fs::read_to_string(path).map_err(|e| fail!("cannot read the args file {path}: {e}"))?;
@@ -131,9 +162,15 @@ fn load<P: Params>(name: &str, path: Option<&str>, module: &mut Module) -> Resul
     let mut user = Map::new();
     for (k, v) in all {
         match k.as_str() {
-            "_ansible_check_mode" => module.check_mode = de::from_value(&v).unwrap_or(false),
-            "_ansible_diff" => module.diff = de::from_value(&v).unwrap_or(false),
-            "_ansible_verbosity" => module.verbosity = de::from_value(&v).unwrap_or(0),
+            "_ansible_check_mode" => module.check_mode = flag(&k, &v)?,
+            "_ansible_diff" => module.diff = flag(&k, &v)?,
+            "_ansible_no_log" => module.no_log = flag(&k, &v)?,
+            "_ansible_verbosity" => {
+                module.verbosity = v
+                    .as_u64()
+                    .and_then(|n| u8::try_from(n).ok())
+                    .ok_or_else(|| fail!("{k} must be a small whole number, got {v}"))?
+            }
             k if k.starts_with("_ansible_") => {}
             // Ansible treats an explicit null as "not given": the default applies.
             _ if v.is_null() => {}
@@ -154,6 +191,9 @@ fn load<P: Params>(name: &str, path: Option<&str>, module: &mut Module) -> Resul
         }
     }
     params::check_names(name, &mut user, &spec).map_err(Error::new)?;
+    if let Some(bad) = control::find(&user) {
+        return Err(Error::new(bad.to_string()));
+    }
     let raw = Value::Object(user);
     let p = P::parse(&raw).map_err(|e| Error::new(e.to_string()))?;
     Ok((p, raw))
@@ -191,4 +231,26 @@ fn install_panic_hook(name: &'static str) {
         let _ = std::io::stdout().flush();
         std::process::exit(1);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_flags_are_booleans_or_refused() {
+        assert!(flag("_ansible_check_mode", &Value::Bool(true)).unwrap());
+        assert!(!flag("_ansible_diff", &Value::Bool(false)).unwrap());
+        for bad in [
+            serde_json::json!("garbage"),
+            serde_json::json!([true]),
+            serde_json::json!({}),
+            Value::Null,
+            serde_json::json!("yes"),
+            serde_json::json!(1),
+        ] {
+            let e = flag("_ansible_check_mode", &bad).unwrap_err();
+            assert!(e.msg.starts_with("_ansible_check_mode must be true or false"), "{}", e.msg);
+        }
+    }
 }

@@ -49,8 +49,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::pgpass::lines;
-pub use crate::pgpass::{Change, Issue};
+use crate::edit::lines;
+pub use crate::edit::{Change, Issue};
 
 /// Which file the text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -558,7 +558,10 @@ impl Rule {
             });
         }
         for o in &self.options {
-            if o.name.is_empty() || o.name.contains(['=', ' ', '\t', '\r', '\n', ',', '#', '"']) {
+            if o.name.is_empty()
+                || o.name.contains(['=', ' ', '\t', '\r', '\n', ',', '#', '"'])
+                || crate::edit::forbidden_char(&o.name).is_some()
+            {
                 return Err(HbaError::OptionNotNameValue(o.name.clone()));
             }
         }
@@ -571,6 +574,9 @@ impl Rule {
         for t in all_text {
             if t.contains('\n') {
                 return Err(HbaError::LineBreak);
+            }
+            if crate::edit::forbidden_char(t).is_some() {
+                return Err(HbaError::ControlChar);
             }
         }
         let (mut cells, method) = self.cells();
@@ -677,16 +683,7 @@ enum AddressKey {
     Host(String),
 }
 
-/// Which include directive a line is (PostgreSQL 16+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IncludeKind {
-    /// `include FILE`
-    Include,
-    /// `include_if_exists FILE`
-    IncludeIfExists,
-    /// `include_dir DIRECTORY`
-    IncludeDir,
-}
+pub use crate::edit::IncludeKind;
 
 /// An include directive (PostgreSQL 16+): its rules are read from another file, which this
 /// crate does not follow.
@@ -779,6 +776,10 @@ pub enum HbaError {
     /// A value holds a line break.
     #[error("a value holds a line break")]
     LineBreak,
+    /// A value or comment holds a NUL byte or another control character: PostgreSQL's reader
+    /// stops at a NUL, so the rest of the line and the lines after it would vanish.
+    #[error("a value holds a NUL byte or another control character")]
+    ControlChar,
     /// The edit would not read back as intended: the rule cannot be written so that it reads
     /// back as itself, or the new line would change how another line reads (the last line of
     /// the file ends with a `\` that would continue into it).
@@ -964,9 +965,9 @@ fn parse_record(fields: &[RawField], format: Format) -> Result<Record, HbaError>
     let conn_token = single(first, "connection type")?;
     if format == Format::PgHba && !conn_token.quoted {
         let kind = match conn_token.value.as_str() {
-            "include" => Some(IncludeKind::Include),
-            "include_if_exists" => Some(IncludeKind::IncludeIfExists),
-            "include_dir" => Some(IncludeKind::IncludeDir),
+            "include" => Some(IncludeKind::File),
+            "include_if_exists" => Some(IncludeKind::FileIfExists),
+            "include_dir" => Some(IncludeKind::Directory),
             _ => None,
         };
         if let Some(kind) = kind {
@@ -1485,6 +1486,9 @@ impl HbaFile {
         if comment.is_some_and(|c| c.contains(['\n', '\r'])) {
             return Err(HbaError::LineBreak);
         }
+        if comment.is_some_and(|c| crate::edit::forbidden_char(c).is_some()) {
+            return Err(HbaError::ControlChar);
+        }
         rule.check(self.format)?;
         let key = rule.key();
         let numbers: Vec<usize> = self.numbers().map(|(n, _)| n).collect();
@@ -1990,9 +1994,9 @@ mod tests {
         assert_eq!(
             inc,
             vec![
-                (1, IncludeKind::IncludeDir, "conf.d"),
-                (2, IncludeKind::Include, "extra rules.conf"),
-                (3, IncludeKind::IncludeIfExists, "x"),
+                (1, IncludeKind::Directory, "conf.d"),
+                (2, IncludeKind::File, "extra rules.conf"),
+                (3, IncludeKind::FileIfExists, "x"),
             ]
         );
         assert!(f.issues().is_empty());

@@ -51,16 +51,7 @@ pub enum Quoting {
     KeepStyle,
 }
 
-/// What a `include`-style directive does (reported by [`KvFile::includes`], never followed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IncludeKind {
-    /// `include 'file'`: the file must exist.
-    File,
-    /// `include_if_exists 'file'`: skipped when missing.
-    FileIfExists,
-    /// `include_dir 'dir'`: every `*.conf` in the directory, in name order.
-    Directory,
-}
+pub use crate::edit::IncludeKind;
 
 /// The rules in which the three `name = value` formats differ.
 ///
@@ -90,6 +81,45 @@ pub trait Dialect {
     fn quoting(name: &str) -> Quoting {
         let _ = name;
         Quoting::KeepStyle
+    }
+
+    /// Whether the value of `name` is, or holds, a secret ([`KvFile::masked`]).
+    fn secret(name: &str) -> Secret {
+        let _ = name;
+        Secret::No
+    }
+}
+
+/// Whether a setting's value is a secret to keep out of diffs and results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    /// Not a secret.
+    No,
+    /// The whole value is a password or key.
+    Whole,
+    /// A libpq connection string: its `password` is ([`crate::conninfo`]).
+    Conninfo,
+}
+
+impl Secret {
+    /// The value with the secret replaced by [`conninfo::MASK`](crate::conninfo::MASK).
+    pub fn mask(self, value: &str) -> String {
+        match self {
+            Secret::No => value.to_string(),
+            Secret::Whole if value.is_empty() => String::new(),
+            Secret::Whole => crate::conninfo::MASK.to_string(),
+            Secret::Conninfo => crate::conninfo::mask(value),
+        }
+    }
+
+    /// The secrets in the value, as read and as written, for scrubbing output.
+    pub fn secrets(self, value: &str) -> Vec<String> {
+        match self {
+            Secret::No => Vec::new(),
+            Secret::Whole if value.is_empty() => Vec::new(),
+            Secret::Whole => vec![value.to_string()],
+            Secret::Conninfo => crate::conninfo::passwords(value),
+        }
     }
 }
 
@@ -441,6 +471,53 @@ impl<D: Dialect> KvFile<D> {
             }
         }
         Ok(Edit { changed, previous })
+    }
+
+    /// The file's text with every secret value ([`Dialect::secret`]) masked, in active and
+    /// commented-out lines alike: what a diff may show.
+    pub fn masked(&self) -> String {
+        let mut out = String::new();
+        for l in &self.lines {
+            let (spans, name) = match &l.kind {
+                Kind::Active(s) => (Some(s), &l.text[s.name.clone()]),
+                Kind::Commented { spans, .. } => (Some(spans), &l.text[spans.name.clone()]),
+                _ => (None, ""),
+            };
+            match spans {
+                Some(s) if D::secret(name) != Secret::No => {
+                    let raw = &l.text[s.value.clone()];
+                    let was_quoted = raw.starts_with('\'');
+                    let masked = D::secret(name).mask(&unquote(raw, D::STRINGS));
+                    out.push_str(&splice(&l.text, &s.value, &render::<D>(name, &masked, was_quoted)));
+                }
+                _ => out.push_str(&l.text),
+            }
+            if l.newline {
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Every secret in the file (see [`masked`](Self::masked)), as read and as written, for
+    /// scrubbing output.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for l in &self.lines {
+            let spans = match &l.kind {
+                Kind::Active(s) | Kind::Commented { spans: s, .. } => s,
+                _ => continue,
+            };
+            let secret = D::secret(&l.text[spans.name.clone()]);
+            if secret == Secret::No {
+                continue;
+            }
+            let raw = &l.text[spans.value.clone()];
+            out.extend(secret.secrets(&unquote(raw, D::STRINGS)));
+        }
+        out.retain(|s| !s.is_empty());
+        out.dedup();
+        out
     }
 
     /// Number of lines (a final line without `\n` counts).

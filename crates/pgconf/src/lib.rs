@@ -5,6 +5,8 @@
 //! kept verbatim and reported, never dropped.
 #![deny(missing_docs)]
 
+pub mod conninfo;
+pub mod edit;
 pub mod kv;
 pub mod pg_params;
 pub mod pgpool;

@@ -7,8 +7,8 @@
 
 use std::fmt;
 
-use crate::pgpass::lines;
-pub use crate::pgpass::{Change, Issue};
+use crate::edit::lines;
+pub use crate::edit::{Change, Issue};
 
 /// The longest user name or hash Pgpool-II reads from pcp.conf (`MAX_USER_PASSWD_LEN`).
 pub const MAX_FIELD_LEN: usize = 128;
@@ -23,9 +23,9 @@ pub enum PcpError {
     /// The user name is empty.
     #[error("the user name is empty")]
     EmptyUser,
-    /// The user name holds a character pcp.conf cannot store (`:` or a line break), or starts
-    /// with `#`.
-    #[error("the user name cannot hold ':' or line breaks, nor start with '#'")]
+    /// The user name holds a character pcp.conf cannot store (`:`, a line break, a NUL or
+    /// another control character), or starts with `#`.
+    #[error("the user name cannot hold ':', line breaks or control characters, nor start with '#'")]
     BadUser,
     /// A user name or hash longer than Pgpool-II reads.
     #[error("the {0} is longer than {MAX_FIELD_LEN} bytes")]
@@ -153,7 +153,7 @@ impl PcpConf {
         if user.is_empty() {
             return Err(PcpError::EmptyUser);
         }
-        if user.contains([':', '\n', '\r']) || user.starts_with('#') {
+        if user.contains([':', '\n', '\r']) || user.starts_with('#') || crate::edit::forbidden_char(user).is_some() {
             return Err(PcpError::BadUser);
         }
         if user.len() > MAX_FIELD_LEN {

@@ -9,125 +9,11 @@
 //! The two readers differ in details this module follows: libpq strips a trailing `\r\n`,
 //! Pgpool-II's PCP library strips only the `\n` (so a `\r` ends up in the password, and this
 //! module writes `.pcppass` lines with `\n` alone).
-//!
-//! This module also holds the pieces every line-based format of this crate shares:
-//! [`Change`] (what an edit did) and [`Issue`] (a line that could not be read).
 
 use std::fmt;
 
-/// What an edit did to a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[must_use]
-pub enum Change {
-    /// Nothing had to change: the file is byte-for-byte the same.
-    Unchanged,
-    /// A line was added; its 1-based line number in the edited file.
-    Added {
-        /// 1-based line number of the new line.
-        line: usize,
-    },
-    /// An existing line was rewritten in place; its 1-based line number.
-    Updated {
-        /// 1-based line number of the rewritten line.
-        line: usize,
-    },
-    /// An entry shadowed by an earlier wildcard line was taken out of its place and written
-    /// again just before that line, so that it is the one libpq finds.
-    Moved {
-        /// 1-based line number of the entry before the edit.
-        from: usize,
-        /// 1-based line number of the entry after the edit.
-        to: usize,
-    },
-    /// Lines were removed; their 1-based line numbers in the file before the edit.
-    Removed {
-        /// 1-based line numbers (before the edit) of the removed lines.
-        lines: Vec<usize>,
-    },
-}
-
-impl Change {
-    /// Whether the file changed.
-    pub fn is_changed(&self) -> bool {
-        !matches!(self, Change::Unchanged)
-    }
-}
-
-/// A line that could not be read: it is kept as it is and reported with its 1-based number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issue<E> {
-    /// 1-based line number (of the first physical line, for continued lines).
-    pub line: usize,
-    /// What is wrong with it.
-    pub error: E,
-}
-
-impl<E: fmt::Display> fmt::Display for Issue<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.error)
-    }
-}
-
-/// Line handling shared by the line-based formats of this crate.
-pub(crate) mod lines {
-    /// Splits `text` into physical lines, each keeping its `\n` (the last one may have none).
-    /// Joining the pieces gives `text` back.
-    pub(crate) fn split(text: &str) -> Vec<String> {
-        text.split_inclusive('\n').map(str::to_owned).collect()
-    }
-
-    /// A line without its `\n` terminator (a `\r` before it stays).
-    pub(crate) fn body(raw: &str) -> &str {
-        raw.strip_suffix('\n').unwrap_or(raw)
-    }
-
-    /// A line without trailing `\r` and `\n` characters.
-    pub(crate) fn strip_crlf(raw: &str) -> &str {
-        raw.trim_end_matches(['\r', '\n'])
-    }
-
-    /// The line ending the file mostly uses: `"\r\n"` if most terminated lines end that way.
-    pub(crate) fn newline<'a>(raws: impl Iterator<Item = &'a str>) -> &'static str {
-        let (mut crlf, mut lf) = (0usize, 0usize);
-        for raw in raws {
-            if raw.ends_with("\r\n") {
-                crlf += 1;
-            } else if raw.ends_with('\n') {
-                lf += 1;
-            }
-        }
-        if crlf > lf {
-            "\r\n"
-        } else {
-            "\n"
-        }
-    }
-
-    /// Makes the raw text of a new line. `last` is the file's current last line when the new
-    /// line goes after it (`None` otherwise, or for an empty file): it gets a line break first
-    /// if it has none, and then the new line has none either, so the file keeps its style.
-    pub(crate) fn new_line(last: Option<&mut String>, body: &str, nl: &str) -> String {
-        match last {
-            Some(last) if !last.ends_with('\n') => {
-                last.push_str(nl);
-                body.to_owned()
-            }
-            _ => format!("{body}{nl}"),
-        }
-    }
-
-    /// The raw text replacing an existing line: the new body with the old line's ending.
-    pub(crate) fn replace(old_raw: &str, body: &str) -> String {
-        let ending = if old_raw.ends_with("\r\n") {
-            "\r\n"
-        } else if old_raw.ends_with('\n') {
-            "\n"
-        } else {
-            ""
-        };
-        format!("{body}{ending}")
-    }
-}
+use crate::edit::lines;
+pub use crate::edit::{Change, Issue};
 
 /// Which password file a [`PassFile`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -162,6 +48,9 @@ pub enum PassError {
     /// A value holds a line break, which the format cannot store.
     #[error("the {0} holds a line break")]
     LineBreak(&'static str),
+    /// A value holds a NUL byte or another control character, which no reader keeps.
+    #[error("the {0} holds a NUL byte or another control character")]
+    ControlChar(&'static str),
     /// A `.pgpass` entry without a database, or a `.pcppass` entry with one.
     #[error("a {format:?} entry {problem}")]
     WrongShape {
@@ -262,6 +151,9 @@ impl PassEntry {
         for (name, value) in named {
             if value.is_some_and(|v| v.contains(['\n', '\r'])) {
                 return Err(PassError::LineBreak(name));
+            }
+            if value.is_some_and(|v| crate::edit::forbidden_char(v).is_some()) {
+                return Err(PassError::ControlChar(name));
             }
         }
         Ok(())

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::kv::{Applied, Dialect, Edit, IncludeKind, KvError, KvFile, Quoting, StringSyntax};
+use crate::kv::{Applied, Dialect, Edit, IncludeKind, KvError, KvFile, Quoting, Secret, StringSyntax};
 use crate::pg_params::{self, Unit};
 
 mod keys43;
@@ -34,6 +34,15 @@ impl Dialect for Pgpool {
         match any_version(name) {
             Some((k, _)) => canonical(&k, value).unwrap_or_else(|_| value.to_string()),
             None => value.to_string(),
+        }
+    }
+
+    fn secret(name: &str) -> Secret {
+        // The passwords Pgpool-II logs in with (plain, md5 or AES text) and the watchdog key.
+        let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+        match base {
+            "health_check_password" | "sr_check_password" | "recovery_password" | "wd_lifecheck_password" | "wd_authkey" => Secret::Whole,
+            _ => Secret::No,
         }
     }
 

@@ -10,8 +10,8 @@
 
 use std::fmt;
 
-use crate::pgpass::lines;
-pub use crate::pgpass::{Change, Issue};
+use crate::edit::lines;
+pub use crate::edit::{Change, Issue};
 
 /// The longest secret Pgpool-II 4.3 reads from pool_passwd (`MAX_TOKEN_LEN`), in characters.
 pub const MAX_SECRET_LEN: usize = 128;
@@ -69,6 +69,9 @@ pub enum PoolPasswdError {
     /// A value holds a line break.
     #[error("the {0} holds a line break")]
     LineBreak(&'static str),
+    /// A value holds a NUL byte or another control character, which Pgpool-II does not keep.
+    #[error("the {0} holds a NUL byte or another control character")]
+    ControlChar(&'static str),
     /// The secret is longer than Pgpool-II reads.
     #[error("the password entry is {len} characters long; Pgpool-II reads at most {max}")]
     SecretTooLong {
@@ -240,6 +243,9 @@ fn check_user(user: &str) -> Result<(), PoolPasswdError> {
     if user.contains(['\n', '\r']) {
         return Err(PoolPasswdError::LineBreak("user name"));
     }
+    if crate::edit::forbidden_char(user).is_some() {
+        return Err(PoolPasswdError::ControlChar("user name"));
+    }
     Ok(())
 }
 
@@ -249,6 +255,9 @@ fn check_secret(secret: &str) -> Result<(), PoolPasswdError> {
     }
     if secret.contains(['\n', '\r']) {
         return Err(PoolPasswdError::LineBreak("password"));
+    }
+    if crate::edit::forbidden_char(secret).is_some() {
+        return Err(PoolPasswdError::ControlChar("password"));
     }
     let len = secret.chars().count();
     if len > MAX_SECRET_LEN {

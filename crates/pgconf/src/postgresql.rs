@@ -15,7 +15,7 @@
 //! assert_eq!(conf.to_string(), "wal_level = logical\t\t# minimal, replica, or logical\n");
 //! ```
 
-use crate::kv::{Applied, Dialect, IncludeKind, KvFile, Quoting, StringSyntax};
+use crate::kv::{Applied, Dialect, IncludeKind, KvFile, Quoting, Secret, StringSyntax};
 use crate::pg_params::{self, ParamError};
 
 /// PostgreSQL's configuration-file rules (see the module docs).
@@ -35,6 +35,14 @@ impl Dialect for Postgresql {
 
     fn normalize(name: &str, value: &str) -> String {
         pg_params::normalize(name, value)
+    }
+
+    fn secret(name: &str) -> Secret {
+        if name.eq_ignore_ascii_case("primary_conninfo") {
+            Secret::Conninfo
+        } else {
+            Secret::No
+        }
     }
 
     fn quoting(_name: &str) -> Quoting {

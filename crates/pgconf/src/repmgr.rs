@@ -18,7 +18,7 @@
 //! );
 //! ```
 
-use crate::kv::{Applied, Dialect, IncludeKind, KvError, KvFile, Quoting, StringSyntax};
+use crate::kv::{Applied, Dialect, IncludeKind, KvError, KvFile, Quoting, Secret, StringSyntax};
 
 /// repmgr's configuration-file rules (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,14 @@ impl Dialect for Repmgr {
         match key(name) {
             Some(k) => canonical(k, value).unwrap_or_else(|_| value.to_string()),
             None => value.to_string(),
+        }
+    }
+
+    fn secret(name: &str) -> Secret {
+        if name == "conninfo" {
+            Secret::Conninfo
+        } else {
+            Secret::No
         }
     }
 

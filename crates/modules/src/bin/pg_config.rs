@@ -2,7 +2,8 @@
 
 use ansible_module::file::FileDefaults;
 use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
-use pgconf::postgresql::PostgresqlConf;
+use pgconf::kv::Dialect;
+use pgconf::postgresql::{Postgresql, PostgresqlConf};
 use pgha_modules::{conf_value, describe_includes};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -43,6 +44,13 @@ fn wanted(p: &Params) -> Result<Vec<(String, Option<String>)>, Error> {
 
 fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Error> {
     let wanted = wanted(&p)?;
+    // Passwords inside conninfo values never reach the output, whatever fails next.
+    for (name, value) in &wanted {
+        Postgresql::secret(name)
+            .secrets(value.as_deref().unwrap_or(""))
+            .into_iter()
+            .for_each(|s| m.add_secret(s));
+    }
     let f = ManagedFile::open(
         &file,
         FileDefaults {
@@ -51,6 +59,7 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
         },
     )?;
     let mut conf = PostgresqlConf::parse(f.content());
+    conf.secrets().into_iter().for_each(|s| m.add_secret(s));
     conf.check_syntax().map_err(|e| fail!("{}: {e}", file.path.display()))?;
 
     let (mut restart, mut reload) = (false, false);
@@ -62,12 +71,13 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
         }?;
         restart |= applied.restart_required;
         reload |= applied.reload_required;
-        previous.insert(name.clone(), applied.edit.previous.map(Value::String).unwrap_or(Value::Null));
+        let masked = applied.edit.previous.map(|v| Postgresql::secret(name).mask(&v));
+        previous.insert(name.clone(), masked.map(Value::String).unwrap_or(Value::Null));
         applied.warnings.into_iter().for_each(|w| m.warn(w));
     }
 
     let mut resp = Response::new(false);
-    resp.changed = f.save(m, &conf.to_string(), &mut resp)?;
+    resp.changed = f.save_masked(m, &conf.to_string(), &mut resp, |t| PostgresqlConf::parse(t).masked())?;
     let settings_changed = restart || reload;
     resp.set("restart_required", restart);
     resp.set("reload_required", reload);

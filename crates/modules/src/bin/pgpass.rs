@@ -1,11 +1,10 @@
 //! pgpass: entries in libpq's `.pgpass` or Pgpool-II's `.pcppass` password file.
 
-use ansible_module::file::{parse_mode, FileDefaults};
+use ansible_module::file::FileDefaults;
 use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgconf::pgpass::{mask_passwords, PassEntry, PassFile, PassFormat};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::os::unix::fs::MetadataExt;
 
 #[derive(Deserialize, Default, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]
@@ -129,12 +128,7 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
     resp.changed = f.save_masked(m, &text, &mut resp, |t| mask_passwords(t, format))?;
 
     // libpq ignores a .pgpass that group or others can read.
-    let mode = file
-        .mode
-        .as_ref()
-        .and_then(|v| parse_mode(v).ok())
-        .or_else(|| std::fs::metadata(&file.path).ok().map(|md| md.mode() & 0o7777))
-        .unwrap_or(0o600);
+    let mode = f.mode();
     if mode & 0o077 != 0 {
         let who = match p.format {
             FileFormat::Pgpass => "libpq ignores it",

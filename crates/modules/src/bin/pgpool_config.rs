@@ -2,7 +2,8 @@
 
 use ansible_module::file::FileDefaults;
 use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
-use pgconf::pgpool::{self, check_backend_flag, Backend, IndexedChanges, PgpoolConf, PgpoolError, PgpoolVersion, WatchdogNode};
+use pgconf::kv::Dialect;
+use pgconf::pgpool::{self, check_backend_flag, Backend, IndexedChanges, Pgpool, PgpoolConf, PgpoolError, PgpoolVersion, WatchdogNode};
 use pgha_modules::{conf_value, describe_includes};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -87,7 +88,8 @@ fn record(changes: IndexedChanges, previous: &mut Map<String, Value>, restart: &
     *restart |= changes.restart_required;
     *reload |= changes.reload_required;
     for c in changes.changes {
-        previous.insert(c.key, c.previous.map(Value::String).unwrap_or(Value::Null));
+        let masked = c.previous.map(|v| Pgpool::secret(&c.key).mask(&v));
+        previous.insert(c.key, masked.map(Value::String).unwrap_or(Value::Null));
     }
 }
 
@@ -105,6 +107,13 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
             State::Present => conf_value(k, v).map(|s| (k.clone(), Some(s))),
         })
         .collect::<Result<_, _>>()?;
+    // Passwords and keys never reach the output, whatever fails next.
+    for (name, value) in &settings {
+        Pgpool::secret(name)
+            .secrets(value.as_deref().unwrap_or(""))
+            .into_iter()
+            .for_each(|s| m.add_secret(s));
+    }
     // Validate every setting before touching anything, so a bad one leaves the file alone.
     let mut warnings = Vec::new();
     for (name, value) in &settings {
@@ -150,6 +159,7 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
         },
     )?;
     let mut conf = PgpoolConf::parse(f.content());
+    conf.secrets().into_iter().for_each(|s| m.add_secret(s));
     conf.check_syntax().map_err(|e| fail!("{}: {e}", file.path.display()))?;
 
     let (mut restart, mut reload) = (false, false);
@@ -173,7 +183,8 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
                 reload = true;
             }
         }
-        previous.insert(name.clone(), prev.map(Value::String).unwrap_or(Value::Null));
+        let masked = prev.map(|v| Pgpool::secret(name).mask(&v));
+        previous.insert(name.clone(), masked.map(Value::String).unwrap_or(Value::Null));
     }
     if let Some(bs) = &backends {
         let c = conf.set_backends(bs, version).map_err(pgpool_err)?;
@@ -190,7 +201,7 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
     warnings.into_iter().for_each(|w| m.warn(w));
 
     let mut resp = Response::new(false);
-    resp.changed = f.save(m, &conf.to_string(), &mut resp)?;
+    resp.changed = f.save_masked(m, &conf.to_string(), &mut resp, |t| PgpoolConf::parse(t).masked())?;
     resp.set("restart_required", restart);
     resp.set("reload_required", reload);
     resp.set("previous", previous);

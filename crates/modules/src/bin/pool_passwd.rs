@@ -70,10 +70,9 @@ impl KeySource {
 }
 
 fn load_key(path: &Path) -> Result<PoolKey, String> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = ansible_module::file::read_regular(path).map_err(|e| {
         format!(
-            "cannot read the Pgpool-II key file {}: {e} (AES entries need the key pgpool uses: set key_file or create it with the pool key)",
-            path.display()
+            "cannot read the Pgpool-II key file: {e} (AES entries need the key pgpool uses: set key_file or create it with the pool key)"
         )
     })?;
     PoolKey::from_key_file(&bytes).map_err(|e| format!("the key file {}: {e}", path.display()))

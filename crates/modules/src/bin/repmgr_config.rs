@@ -2,7 +2,8 @@
 
 use ansible_module::file::FileDefaults;
 use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
-use pgconf::repmgr::{self, RepmgrConf};
+use pgconf::kv::Dialect;
+use pgconf::repmgr::{self, Repmgr, RepmgrConf};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -36,6 +37,13 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
             State::Present => repmgr_value(k, v).map(|s| (k.clone(), Some(s))),
         })
         .collect::<Result<_, _>>()?;
+    // Passwords inside conninfo never reach the output, whatever fails next.
+    for (name, value) in &wanted {
+        Repmgr::secret(name)
+            .secrets(value.as_deref().unwrap_or(""))
+            .into_iter()
+            .for_each(|s| m.add_secret(s));
+    }
     // Check every key (and value) before the file is touched.
     for (name, value) in &wanted {
         match (repmgr::validate(name, value.as_deref().unwrap_or("")), value) {
@@ -46,6 +54,7 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
 
     let f = ManagedFile::open(&file, FileDefaults { create: true, mode: 0o640 })?;
     let mut conf = RepmgrConf::parse(f.content());
+    conf.secrets().into_iter().for_each(|s| m.add_secret(s));
     conf.check_syntax().map_err(|e| fail!("{}: {e}", file.path.display()))?;
 
     let (mut restart, mut reload) = (false, false);
@@ -69,14 +78,15 @@ fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, Erro
                 reload = true;
             }
         }
-        previous.insert(name.clone(), edit.previous.map(Value::String).unwrap_or(Value::Null));
+        let masked = edit.previous.map(|v| Repmgr::secret(name).mask(&v));
+        previous.insert(name.clone(), masked.map(Value::String).unwrap_or(Value::Null));
     }
     if restart {
         reload = false;
     }
 
     let mut resp = Response::new(false);
-    resp.changed = f.save(m, &conf.to_string(), &mut resp)?;
+    resp.changed = f.save_masked(m, &conf.to_string(), &mut resp, |t| RepmgrConf::parse(t).masked())?;
     resp.set("restart_required", restart);
     resp.set("reload_required", reload);
     resp.set("previous", previous);

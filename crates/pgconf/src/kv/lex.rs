@@ -352,6 +352,11 @@ pub(super) fn check_value<D: Dialect>(name: &str, value: &str) -> Result<(), KvE
         name: name.to_string(),
         reason,
     };
+    if crate::edit::forbidden_char(value).is_some() {
+        return Err(bad(
+            "a value cannot hold a NUL byte or another control character (the server's reader stops at a NUL)",
+        ));
+    }
     match D::STRINGS {
         StringSyntax::Raw if value.contains('\'') => Err(bad("the format has no way to escape a single quote")),
         StringSyntax::Raw if value.contains(['\n', '\r']) => Err(bad("a value cannot span lines")),
