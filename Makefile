@@ -5,6 +5,8 @@ RELEASE_DIR := target/$(TARGET)/release
 MODULE_DIR := collection/plugins/modules
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# The fence (crates/fence), which pgha.cluster.fence installs on the nodes.
+FENCE_BIN := collection/roles/fence/files/pgha-fence
 # Module binaries are the [[bin]] targets of crates/modules.
 MODULES := $(basename $(notdir $(wildcard crates/modules/src/bin/*.rs)))
 
@@ -20,9 +22,10 @@ venv:
 
 ## Static module binaries into the collection.
 modules:
-	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p pgha-modules
-	@mkdir -p $(MODULE_DIR)
+	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p pgha-modules -p pgha-fence
+	@mkdir -p $(MODULE_DIR) $(dir $(FENCE_BIN))
 	@for m in $(MODULES); do install -m 0755 $(RELEASE_DIR)/$$m $(MODULE_DIR)/$$m; done
+	install -m 0755 $(RELEASE_DIR)/pgha-fence $(FENCE_BIN)
 	python3 scripts/collection_meta.py --write
 	@echo "built $(words $(MODULES)) modules into $(MODULE_DIR)"
 
@@ -90,7 +93,7 @@ test-unit:
 
 clean:
 	cargo clean
-	rm -rf build $(addprefix $(MODULE_DIR)/,$(MODULES))
+	rm -rf build $(addprefix $(MODULE_DIR)/,$(MODULES)) $(FENCE_BIN)
 
 ## The three-node lab: modules, the lab image, containers postgres1..3 on network pgha_lab
 ## (10.0.0.181-183, VIP 10.0.0.180), playbooks/site.yml with the lab inventory (Pgpool-II with

@@ -9,15 +9,19 @@ leader-kill  `docker kill` of the watchdog leader's container (the node holding 
              PostgreSQL failover); then the container is started again and every down node is
              recovered (recover_node.yml).
 partition    the primary's container cut off the lab network (`docker network disconnect`)
-             for a while, then connected again: never two primaries, never the VIP on two
-             nodes (sampled about every 0.3 s on every node through `docker exec`, which still
-             reaches a cut-off container); seconds until writes work through the VIP; then the
-             cluster heals (recover_node.yml) with all nodes up.
+             for a while, then connected again: the cut-off primary stops accepting writes
+             (pgha-fence) before any standby is promoted, shown sample by sample on every node
+             (about every 0.2 s through `docker exec`, which still reaches a cut-off
+             container: each node's role, whether it accepts writes, whether it holds the VIP);
+             never two primaries, never the VIP on two nodes; seconds until writes work through
+             the VIP; then the cluster heals (recover_node.yml) with all nodes up.
 
 During each drill a write client (playbooks/files/pgha_write_probe.py) inserts through the VIP
 and counts acknowledged writes lost. The figures go to --out (JSON) and to stdout; the exit
 status is 1 when a goal is missed (VIP back within 10 s; at most one primary and one VIP
-holder at any sample; every node up after healing; no acknowledged write lost).
+holder at any sample; the cut-off primary stopped before the promotion; every node up after
+healing; no acknowledged write lost). The partition's per-sample timeline goes to --out and,
+as a table of the samples where a node changed, to stdout.
 
 Only the lab's own containers and network are touched (PGHA_LAB_NETWORK, PGHA_LAB_PREFIX as in
 molecule/shared/base.yml).
@@ -26,14 +30,17 @@ molecule/shared/base.yml).
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
-import socket
-import threading
 import time
 from pathlib import Path
 
 import psycopg2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
+from labdrill import (Monitor, Probe, docker, fence_order, journal, log, roles as all_roles,  # noqa: E402
+                      timeline, timeline_table, wait_for, wait_systemd)
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORK = os.environ.get("PGHA_LAB_NETWORK", "pgha_lab")
@@ -41,95 +48,20 @@ PREFIX = os.environ.get("PGHA_LAB_PREFIX", "10.0.0")
 NODES = ["postgres1", "postgres2", "postgres3"]
 ADDRESS = {n: f"{PREFIX}.{181 + i}" for i, n in enumerate(NODES)}
 VIP = f"{PREFIX}.180"
-PSQL = "/usr/lib/postgresql/15/bin/psql"
 PGPOOL_PASSWORD = "lab-pgpool-b84e"      # the lab's group_vars (not secrets; a private network)
 POSTGRES_PASSWORD = "lab-postgres-3f9a"
 VIP_GOAL = 10.0
 
 
-def log(msg):
-    print(f"[drill {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+def probe_(name, workdir):
+    """The write client, inserting through the VIP."""
+    return Probe(name, workdir, [f"--host={VIP}"], POSTGRES_PASSWORD, duration=600)
 
 
-def docker(*args, timeout=30, check=False):
-    p = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise RuntimeError(f"docker {' '.join(args)}: {p.stderr.strip()}")
-    return p
-
-
-def node_state(node):
-    """(role, holds_vip) of one node: role is primary, standby or down; None when the container
-    does not answer."""
-    script = (f"ip -o -4 addr show | grep -q ' {VIP}/' && echo vip=yes || echo vip=no; "
-              f"su postgres -c \"{PSQL} -XAtq -h /var/run/postgresql -d postgres -c 'select pg_is_in_recovery()'\" 2>/dev/null")
-    try:
-        p = docker("exec", node, "sh", "-c", script, timeout=5)
-    except subprocess.TimeoutExpired:
-        return None
-    if p.returncode not in (0, 1, 2) or "vip=" not in p.stdout:
-        return None
-    role = {"f": "primary", "t": "standby"}.get(p.stdout.strip().splitlines()[-1], "down")
-    return role, "vip=yes" in p.stdout
-
-
-class Monitor(threading.Thread):
-    """Samples every node's role and VIP until stopped; keeps the worst moments."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.stop = threading.Event()
-        self.samples = 0
-        self.max_primaries = 0
-        self.max_vips = 0
-        self.two_primaries_at = []
-        self.two_vips_at = []
-        self.t0 = time.monotonic()
-
-    def run(self):
-        while not self.stop.is_set():
-            states = {}
-            threads = [threading.Thread(target=lambda n=n: states.__setitem__(n, node_state(n))) for n in NODES]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            at = round(time.monotonic() - self.t0, 2)
-            primaries = [n for n, s in states.items() if s and s[0] == "primary"]
-            vips = [n for n, s in states.items() if s and s[1]]
-            self.samples += 1
-            self.max_primaries = max(self.max_primaries, len(primaries))
-            self.max_vips = max(self.max_vips, len(vips))
-            if len(primaries) > 1:
-                self.two_primaries_at.append((at, primaries))
-            if len(vips) > 1:
-                self.two_vips_at.append((at, vips))
-            time.sleep(0.2)
-
-    def figures(self):
-        self.stop.set()
-        self.join(10)
-        return {"samples": self.samples, "max_primaries": self.max_primaries, "max_vip_holders": self.max_vips,
-                "two_primaries_at": self.two_primaries_at[:10], "two_vips_at": self.two_vips_at[:10]}
-
-
-class Probe:
-    """The write client, as a child process."""
-
-    def __init__(self, name, workdir):
-        self.stop_file = workdir / f"{name}.stop"
-        self.out = workdir / f"{name}.json"
-        self.stop_file.unlink(missing_ok=True)
-        env = dict(os.environ, PGPASSWORD=POSTGRES_PASSWORD)
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "playbooks/files/pgha_write_probe.py"), f"--host={VIP}", f"--run={name}-{int(time.time())}",
-             f"--stop-file={self.stop_file}", f"--out={self.out}", "--duration=600"],
-            env=env, stdout=subprocess.DEVNULL)
-
-    def finish(self):
-        self.stop_file.touch()
-        self.proc.wait(timeout=120)
-        return json.loads(self.out.read_text())
+def monitor():
+    m = Monitor(NODES, vip=VIP)
+    m.start()
+    return m
 
 
 def vip_query(timeout=2):
@@ -156,25 +88,9 @@ def vip_tcp(timeout=0.5):
         return False
 
 
-def wait_for(what, predicate, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    log(f"timed out after {timeout} s waiting for {what}")
-    return False
-
-
 def roles():
-    return {n: (node_state(n) or ("unreachable", False)) for n in NODES}
-
-
-def wait_systemd(node, timeout=60):
-    def up():
-        p = docker("exec", node, "systemctl", "is-system-running", timeout=5)
-        return p.stdout.strip() in ("running", "degraded")
-    return wait_for(f"systemd on {node}", up, timeout, step=0.5)
+    """(role, holds_vip) of every node."""
+    return {n: (s["role"], bool(s["vip"])) for n, s in all_roles(NODES, VIP).items()}
 
 
 def heal():
@@ -220,8 +136,7 @@ def leader_kill(workdir):
     assert len(holders) == 1, f"expected one VIP holder before the drill, found {holders}"
     leader = holders[0]
     before = roles()
-    probe, mon = Probe("leader-kill", workdir), Monitor()
-    mon.start()
+    probe, mon = probe_("leader-kill", workdir), monitor()
     time.sleep(3)
     log(f"docker kill {leader} (watchdog leader, {before[leader][0]})")
     t0 = time.monotonic()
@@ -236,7 +151,7 @@ def leader_kill(workdir):
     writes = probe.finish()
     docker("start", leader, check=True)
     settle_after_start(leader)
-    seen = mon.figures()
+    seen = mon.finish()
     healed = heal()
     result = {"drill": "watchdog leader container killed", "killed": leader, "killed_was": before[leader][0],
               "vip_back_seconds": vip_seconds if ok else None, "vip_query_seconds": query_seconds if ok_query else None,
@@ -253,10 +168,11 @@ def partition(workdir, cut_seconds=20):
     primaries = [n for n, (role, _) in before.items() if role == "primary"]
     assert len(primaries) == 1, f"expected one primary before the drill, found {before}"
     victim = primaries[0]
-    probe, mon = Probe("partition", workdir), Monitor()
-    mon.start()
+    probe, mon = probe_("partition", workdir), monitor()
     time.sleep(3)
     log(f"docker network disconnect {NETWORK} {victim} (primary{', VIP holder' if before[victim][1] else ''})")
+    cut_epoch = time.time()
+    fault = mon.mark("cut")
     t0 = time.monotonic()
     docker("network", "disconnect", NETWORK, victim, check=True)
 
@@ -272,14 +188,22 @@ def partition(workdir, cut_seconds=20):
     log(f"{victim} connected again; watching for 10 s")
     time.sleep(10)
     writes = probe.finish()
-    seen = mon.figures()
+    seen = mon.finish()
+    order = fence_order(mon.samples, victim, fault)
+    rows = timeline(mon.samples, NODES, fault, until=cut_seconds, vip=True)
+    fence_log = [l for l in journal(victim, ["pgha-fence"], since_epoch=cut_epoch - 5) if "pgha-fence:" in l][-6:]
     healed = heal()
     result = {"drill": "primary cut off the network", "cut_off": victim, "cut_seconds": cut_seconds,
               "new_primary_seconds": failover_seconds if ok else None,
               "roles_during_cut": {n: r[0] for n, r in during.items()},
+              "old_primary_stopped_by_seconds": order["stopped_by"], "standby_promoted_after_seconds": order["promoted_after"],
+              "fenced_before_promotion": order["fenced_first"], "new_primary": order["new_primary"], "fence_log": fence_log,
               "write_outage_seconds": writes["max_outage"], "writes_acked": writes["acked"], "writes_lost": writes["lost"],
-              **seen, **healed}
-    goals = [ok, seen["max_primaries"] <= 1, seen["max_vip_holders"] <= 1, writes["lost"] == 0, healed["all_up"]]
+              **seen, **healed, "timeline": rows}
+    print(f"partition timeline ({victim} cut off at t=0; states per sample, rounds where one changed):")
+    print(timeline_table(rows, NODES))
+    goals = [ok, order["fenced_first"], seen["max_primaries"] <= 1, seen["max_vip_holders"] <= 1, writes["lost"] == 0,
+             healed["all_up"]]
     return result, all(goals)
 
 
@@ -307,7 +231,8 @@ def main():
     out.write_text(json.dumps(results, indent=1) + "\n")
     for r in results:
         print(f"{r['drill']}: " + ", ".join(f"{k}={r[k]}" for k in
-              ("vip_back_seconds", "vip_query_seconds", "new_primary_seconds", "write_outage_seconds", "writes_lost", "max_primaries",
+              ("vip_back_seconds", "vip_query_seconds", "new_primary_seconds", "old_primary_stopped_by_seconds",
+               "standby_promoted_after_seconds", "fenced_before_promotion", "write_outage_seconds", "writes_lost", "max_primaries",
                "max_vip_holders", "all_up", "goals_met") if k in r))
     return 0 if passed else 1
 

@@ -13,17 +13,20 @@ return      the killed container started again (`docker start`): its server's st
             to start it as a primary and rejoins it as a standby of the new primary (repmgr node
             rejoin --force-rewind); seconds until it streams.
 partition   the primary's container cut off the network (`docker network disconnect`) for 30 s,
-            then connected again with its address: whether two primaries appear (sampled about
-            every 0.3 s on every node through `docker exec`, which still reaches a cut-off
-            container), when the fence stopped the cut-off primary, when a standby was promoted,
-            and whether the old primary rejoins by itself once connected (else site.yml heals it
-            through pgha.cluster.repmgr_rejoin).
+            then connected again with its address: the cut-off primary stops accepting writes
+            (pgha-fence) before any standby is promoted, shown sample by sample on every node
+            (about every 0.2 s through `docker exec`, which still reaches a cut-off container:
+            each node's role and whether it accepts writes); never two primaries; whether the
+            old primary rejoins by itself once connected (else site.yml heals it through
+            pgha.cluster.repmgr_rejoin).
 
 A write client (playbooks/files/pgha_write_probe.py --hosts: every node, target_session_attrs
 read-write, so it follows the primary) inserts during each drill and counts acknowledged writes
 lost. Figures go to --out (JSON) and stdout; the exit status is 1 when a goal is missed
 (switchover done and followed; a new primary taking writes within 15 s of the kill; the old
-primary back as a standby; never two primaries at one sample; no acknowledged write lost).
+primary back as a standby; never two primaries at one sample; the cut-off primary stopped
+before the promotion; no acknowledged write lost). The partition's per-sample timeline goes to
+--out and, as a table of the samples where a node changed, to stdout.
 
 Only this scenario's containers (repmgr1..3) and network (pgha_repmgr) are touched.
 """
@@ -33,11 +36,14 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import psycopg2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
+from labdrill import (PSQL, Monitor, Probe, docker, fence_order, journal, log, roles as all_roles,  # noqa: E402
+                      timeline, timeline_table, wait_for)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = Path(__file__).resolve().parent
@@ -45,20 +51,8 @@ NETWORK = "pgha_repmgr"
 NODES = ["repmgr1", "repmgr2", "repmgr3"]
 ADDRESS = {n: f"10.0.1.{181 + i}" for i, n in enumerate(NODES)}
 NAME_OF = {a: n for n, a in ADDRESS.items()}
-PSQL = "/usr/lib/postgresql/15/bin/psql"
 POSTGRES_PASSWORD = "lab-postgres-3f9a"     # inventory/group_vars (not secrets; a private network)
 WRITE_GOAL = 15.0
-
-
-def log(msg):
-    print(f"[drill {time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def docker(*args, timeout=30, check=False):
-    p = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise RuntimeError(f"docker {' '.join(args)}: {p.stderr.strip()}")
-    return p
 
 
 def local_sql(node, sql, timeout=5):
@@ -80,13 +74,7 @@ def role(node):
 
 
 def roles():
-    out = {}
-    threads = [threading.Thread(target=lambda n=n: out.__setitem__(n, role(n))) for n in NODES]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
+    return {n: s["role"] for n, s in all_roles(NODES).items()}
 
 
 def upstream(node):
@@ -95,66 +83,16 @@ def upstream(node):
     return NAME_OF.get(r or "")
 
 
-class Monitor(threading.Thread):
-    """Samples every node's role until stopped; keeps the moments with two primaries."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.stop = threading.Event()
-        self.samples = 0
-        self.max_primaries = 0
-        self.two_primaries_at = []
-        self.t0 = time.monotonic()
-        self.first_seen = {}
-
-    def run(self):
-        while not self.stop.is_set():
-            r = roles()
-            at = round(time.monotonic() - self.t0, 2)
-            for n, x in r.items():
-                self.first_seen.setdefault((n, x), at)
-            primaries = [n for n, x in r.items() if x == "primary"]
-            self.samples += 1
-            self.max_primaries = max(self.max_primaries, len(primaries))
-            if len(primaries) > 1:
-                self.two_primaries_at.append((at, primaries))
-            time.sleep(0.2)
-
-    def figures(self):
-        self.stop.set()
-        self.join(15)
-        return {"samples": self.samples, "max_primaries": self.max_primaries,
-                "two_primaries_at": self.two_primaries_at[:10]}
+def probe_(name, workdir):
+    """The write client, writing to whichever node accepts writes."""
+    return Probe(f"repmgr-{name}", workdir, ["--hosts=" + ",".join(ADDRESS.values()), "--port=5432"], POSTGRES_PASSWORD,
+                 duration=900, settle=3)
 
 
-class Probe:
-    """The write client, as a child process, writing to whichever node accepts writes."""
-
-    def __init__(self, name, workdir):
-        self.stop_file = workdir / f"repmgr-{name}.stop"
-        self.out = workdir / f"repmgr-{name}.json"
-        self.stop_file.unlink(missing_ok=True)
-        env = dict(os.environ, PGPASSWORD=POSTGRES_PASSWORD)
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "playbooks/files/pgha_write_probe.py"), "--hosts=" + ",".join(ADDRESS.values()),
-             "--port=5432", f"--run={name}-{int(time.time())}", f"--stop-file={self.stop_file}", f"--out={self.out}",
-             "--duration=900"], env=env, stdout=subprocess.DEVNULL)
-        time.sleep(3)
-
-    def finish(self):
-        self.stop_file.touch()
-        self.proc.wait(timeout=180)
-        return json.loads(self.out.read_text())
-
-
-def wait_for(what, predicate, timeout, step=0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    log(f"timed out after {timeout} s waiting for {what}")
-    return False
+def monitor():
+    m = Monitor(NODES)
+    m.start()
+    return m
 
 
 def accepts_write(node):
@@ -207,8 +145,7 @@ def cluster_show_ok(node):
 def switchover(workdir):
     primary, _ = the_primary()
     target = sorted(n for n in NODES if n != primary)[0]
-    probe, mon = Probe("switchover", workdir), Monitor()
-    mon.start()
+    probe, mon = probe_("switchover", workdir), monitor()
     log(f"switchover.yml --check to {target} (primary {primary})")
     dry_rc, dry_seconds, _ = ansible_playbook("playbooks/switchover.yml", "-e", f"pgha_switchover_to={target}", "--check")
     unchanged = the_primary()[0] == primary
@@ -219,7 +156,7 @@ def switchover(workdir):
                         lambda: followers_of(target, others), 60)
     time.sleep(3)
     writes = probe.finish()
-    seen = mon.figures()
+    seen = mon.finish()
     r = roles()
     result = {"drill": "switchover through playbooks/switchover.yml", "from": primary, "to": target,
               "dry_run_rc": dry_rc, "dry_run_seconds": dry_seconds, "primary_unchanged_after_dry_run": unchanged,
@@ -236,8 +173,7 @@ STATE = {}
 def kill(workdir):
     primary, _ = the_primary()
     standbys = [n for n in NODES if n != primary]
-    probe, mon = Probe("kill", workdir), Monitor()
-    mon.start()
+    probe, mon = probe_("kill", workdir), monitor()
     log(f"docker kill {primary} (primary)")
     t0 = time.monotonic()
     docker("kill", primary, check=True)
@@ -260,7 +196,7 @@ def kill(workdir):
     follow_seconds = round(time.monotonic() - t0, 2) if followed else None
     time.sleep(3)
     writes = probe.finish()
-    seen = mon.figures()
+    seen = mon.finish()
     STATE.update(killed=primary, new_primary=new)
     result = {"drill": "primary container killed", "killed": primary, "new_primary": new,
               "promoted_seconds": promoted.get("seconds"), "write_accepted_seconds": write_seconds,
@@ -279,8 +215,7 @@ def ret(workdir):
     if not old:
         old = next(n for n in NODES if docker("inspect", "-f", "{{.State.Running}}", n).stdout.strip() != "true")
         new = the_primary()[0]
-    probe, mon = Probe("return", workdir), Monitor()
-    mon.start()
+    probe, mon = probe_("return", workdir), monitor()
     log(f"docker start {old} (the old primary; {new} is the primary)")
     t0 = time.monotonic()
     docker("start", old, check=True)
@@ -290,7 +225,7 @@ def ret(workdir):
     journal = docker("exec", old, "journalctl", "-o", "cat", "--no-pager", "-u", "pgha-postgresql", "-u", "pgha-repmgr-rejoin",
                      timeout=30).stdout
     writes = probe.finish()
-    seen = mon.figures()
+    seen = mon.finish()
     result = {"drill": "old primary started again", "node": old, "primary": new, "rejoined_seconds": seconds,
               "cluster_show_ok": shown, "guard_refused_start": "refusing to start" in journal,
               "pg_rewind_ran": "pg_rewind" in journal, "writes_acked": writes["acked"], "writes_lost": writes["lost"],
@@ -302,9 +237,10 @@ def ret(workdir):
 def partition(workdir, cut_seconds=30):
     primary, _ = the_primary()
     standbys = [n for n in NODES if n != primary]
-    probe, mon = Probe("partition", workdir), Monitor()
-    mon.start()
+    probe, mon = probe_("partition", workdir), monitor()
     log(f"docker network disconnect {NETWORK} {primary} (primary)")
+    cut_epoch = time.time()
+    fault = mon.mark("cut")
     t0 = time.monotonic()
     docker("network", "disconnect", NETWORK, primary, check=True)
     events = {}
@@ -342,21 +278,28 @@ def partition(workdir, cut_seconds=30):
     followed = wait_for("every standby to stream from the primary",
                         lambda: followers_of(expected, [n for n in NODES if n != expected]), 60)
     writes = probe.finish()
-    seen = mon.figures()
-    journal = docker("exec", primary, "journalctl", "-o", "cat", "--no-pager", "-u", "pgha-repmgr-fence", "-u", "pgha-postgresql",
-                     "-u", "pgha-repmgr-rejoin", timeout=30).stdout
+    seen = mon.finish()
+    order = fence_order(mon.samples, primary, fault)
+    rows = timeline(mon.samples, NODES, fault, until=cut_seconds)
+    fence_log = [l for l in journal(primary, ["pgha-fence", "pgha-postgresql", "pgha-repmgr-rejoin"], since_epoch=cut_epoch - 5)
+                 if "pgha-fence:" in l][-8:]
     result = {"drill": "primary cut off the network", "cut_off": primary, "cut_seconds": cut_seconds, **events,
+              "old_primary_stopped_by_seconds": order["stopped_by"], "standby_promoted_after_seconds": order["promoted_after"],
+              "fenced_before_promotion": order["fenced_first"],
               "roles_during_cut": during, "primary_after": expected, "healed_by_itself_seconds": heal_seconds, "heal": heal,
-              "all_follow_new_primary": followed, "fence_log": [l for l in journal.splitlines() if "pgha-repmgr-guard" in l][-8:],
+              "all_follow_new_primary": followed, "fence_log": fence_log,
               "write_outage_seconds": writes["max_outage"], "writes_acked": writes["acked"], "writes_lost": writes["lost"],
-              **seen}
-    goals = [new is not None, followed, seen["max_primaries"] <= 1, writes["lost"] == 0]
+              **seen, "timeline": rows}
+    print(f"partition timeline ({primary} cut off at t=0; states per sample, rounds where one changed):")
+    print(timeline_table(rows, NODES))
+    goals = [new is not None, order["fenced_first"], followed, seen["max_primaries"] <= 1, writes["lost"] == 0]
     return result, all(goals)
 
 
 DRILLS = {"switchover": switchover, "kill": kill, "return": ret, "partition": partition}
 FIGURES = ("dry_run_rc", "playbook_seconds", "promoted_seconds", "write_accepted_seconds", "sibling_follows_seconds",
-           "rejoined_seconds", "old_primary_stopped_seconds", "primary_after", "healed_by_itself_seconds", "write_outage_seconds",
+           "rejoined_seconds", "old_primary_stopped_seconds", "old_primary_stopped_by_seconds", "standby_promoted_after_seconds",
+           "fenced_before_promotion", "primary_after", "healed_by_itself_seconds", "write_outage_seconds",
            "writes_acked", "writes_lost", "max_primaries", "goals_met")
 
 

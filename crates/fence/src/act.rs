@@ -18,14 +18,7 @@ pub fn log(msg: impl AsRef<str>) {
 /// The postmaster's PID from `postmaster.pid`, when that process is alive and a PostgreSQL
 /// server.
 pub fn postmaster_pid(data_directory: &Path) -> Option<i32> {
-    let text = std::fs::read_to_string(data_directory.join("postmaster.pid")).ok()?;
-    let pid: i32 = text.lines().next()?.trim().parse().ok()?;
-    if pid <= 0 {
-        return None;
-    }
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    let comm = comm.trim();
-    (comm.starts_with("postgres") || comm.starts_with("postmaster")).then_some(pid)
+    pghost::pidfile::running_pid(data_directory)
 }
 
 /// Stops the local server fast: SIGINT to the postmaster (fast shutdown: it refuses new

@@ -204,6 +204,10 @@ pub fn secs(ms: u64) -> String {
     format!("{s} s")
 }
 
+fn count(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn min_nonzero(a: u64, b: u64) -> Option<u64> {
     match (a, b) {
         (0, 0) => None,
@@ -257,11 +261,11 @@ fn pgpool_floor(p: &PgpoolFailover) -> Floor {
         let retries = p.health_check_max_retries;
         let ms = (retries + 1) * attempt + retries * p.health_check_retry_delay * 1000;
         why.push(format!(
-            "Pgpool-II's health check fails a silent primary over after {} ({} attempts of {} + {} retry delays of {})",
+            "Pgpool-II's health check fails a silent primary over after {} ({} of {} + {} of {})",
             secs(ms),
-            retries + 1,
+            count(retries + 1, "attempt"),
             from,
-            retries,
+            count(retries, "retry delay"),
             secs(p.health_check_retry_delay * 1000)
         ));
         paths.push(ms);
@@ -315,11 +319,11 @@ fn repmgr_floor(r: &RepmgrFailover) -> Floor {
     Floor {
         ms: Some(ms),
         why: vec![format!(
-            "repmgrd can promote {} after a cut (a failed check and {} reconnect attempts of {}, {} reconnect_interval sleeps of {})",
+            "repmgrd can promote {} after a cut (a failed check and {} of {}, {} of {})",
             secs(ms),
-            n,
+            count(n, "reconnect attempt"),
             from,
-            n.saturating_sub(1),
+            count(n.saturating_sub(1), "reconnect_interval sleep"),
             secs(r.reconnect_interval * 1000)
         )],
     }
