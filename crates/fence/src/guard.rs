@@ -19,15 +19,7 @@ pub fn primaries(cfg: &Config) -> Result<Vec<(String, std::net::IpAddr, u32)>, S
         .build()
         .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
     let asked = rt.block_on(future::join_all(cfg.peers.iter().map(|p| {
-        let address = p.address.to_string();
-        let target = Target::tcp(
-            p.address,
-            cfg.port,
-            &cfg.peer_user,
-            &cfg.peer_database,
-            cfg.passfile.as_deref(),
-            &[p.name.as_str(), address.as_str()],
-        );
+        let target = Target::peer(cfg, p);
         async move { probe::role(&target, limit).await }
     })));
     let mut found = Vec::new();

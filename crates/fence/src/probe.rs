@@ -74,6 +74,19 @@ impl Target {
         Target::common(cfg)
     }
 
+    /// A peer of the fence's configuration, its password looked up by its name, then its address.
+    pub fn peer(cfg: &Config, p: &PeerConfig) -> Target {
+        let address = p.address.to_string();
+        Target::tcp(
+            p.address,
+            cfg.port,
+            &cfg.peer_user,
+            &cfg.peer_database,
+            cfg.passfile.as_deref(),
+            &[p.name.as_str(), address.as_str()],
+        )
+    }
+
     fn common(mut cfg: PgConfig) -> Target {
         cfg.application_name("pgha-fence")
             .ssl_mode(tokio_postgres::config::SslMode::Disable)
@@ -194,15 +207,7 @@ pub async fn local(cfg: &Config, limit: Duration) -> (Local, Option<AskError>) {
 /// Another node, as a round sees it: a handshake on any of its ports and its role, in
 /// parallel, each within `limit`.
 pub async fn peer(cfg: &Config, p: &PeerConfig, limit: Duration) -> (Peer, Option<AskError>) {
-    let address = p.address.to_string();
-    let target = Target::tcp(
-        p.address,
-        cfg.port,
-        &cfg.peer_user,
-        &cfg.peer_database,
-        cfg.passfile.as_deref(),
-        &[p.name.as_str(), address.as_str()],
-    );
+    let target = Target::peer(cfg, p);
     let ports = cfg.ports();
     let (reached, asked) = future::join(handshake(p.address, &ports, limit), role(&target, limit)).await;
     let (primary_timeline, error) = match asked {
