@@ -5,8 +5,9 @@ use crate::file_module::{refuse_line, save};
 use ansible_module::file::FileDefaults;
 use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgauth::pgpool::{self, PoolKey};
+use pgconf::line_store::{Entry, LineStore};
 use pgconf::pcp::PcpConf;
-use pgconf::pool_passwd::{mask_secrets, PoolPasswd, SecretKind};
+use pgconf::pool_passwd::{mask_secrets, Change, PoolPasswd, SecretKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -93,56 +94,38 @@ fn kind_name(k: SecretKind) -> &'static str {
 }
 
 fn pool_passwd(m: &mut Module, f: &ManagedFile, p: &Params) -> Result<Response, Error> {
-    let mut file = PoolPasswd::parse(f.content());
-    if let Some(issue) = file.issues().first() {
-        return Err(refuse_line(&f.path, issue.line, &issue.error, ""));
-    }
+    let file = readable(f, PoolPasswd::parse(f.content()))?;
     let encryption = p.encryption.unwrap_or(Encryption::Aes);
     let key_path = match &p.key_file {
         Some(k) => k.clone(),
         None => home_of(&p.pgpool_user)?.join(".pgpoolkey"),
     };
     let mut keys = KeySource { path: key_path, key: None };
-    match p.state {
-        State::Present => {
-            let password = required_password(p)?;
-            let wanted_kind = match encryption {
-                Encryption::Md5 => SecretKind::Md5,
-                Encryption::Aes => SecretKind::Aes,
-                Encryption::Text => SecretKind::Text,
-            };
-            let current = file.get(&p.username).map(|e| e.secret.clone());
-            let same = match &current {
-                Some(stored) if SecretKind::of(stored) == wanted_kind => {
-                    let key = if wanted_kind == SecretKind::Aes { Some(keys.get()?) } else { None };
-                    // A stored AES secret the key cannot decrypt is replaced.
-                    pgpool::secret_matches(stored, &p.username, password, key).unwrap_or(false)
-                }
-                _ => false,
-            };
-            if !same {
-                let secret = match encryption {
-                    Encryption::Md5 => pgauth::md5::password_hash(password, &p.username),
-                    Encryption::Aes => pgpool::aes_secret(password, keys.get()?).map_err(|e| fail!("cannot encrypt the password: {e}"))?,
-                    Encryption::Text => format!("{}{password}", pgpool::TEXT_PREFIX),
-                };
-                let _ = file
-                    .upsert(&p.username, &secret)
-                    .map_err(|e| fail!("username {}: {e}", p.username))?;
+    let set = |file: &mut PoolPasswd, password: &str| {
+        let wanted_kind = match encryption {
+            Encryption::Md5 => SecretKind::Md5,
+            Encryption::Aes => SecretKind::Aes,
+            Encryption::Text => SecretKind::Text,
+        };
+        let same = match file.get(&p.username) {
+            Some(stored) if stored.kind() == wanted_kind => {
+                let key = if wanted_kind == SecretKind::Aes { Some(keys.get()?) } else { None };
+                // A stored AES secret the key cannot decrypt is replaced.
+                pgpool::secret_matches(&stored.secret, &p.username, password, key).unwrap_or(false)
             }
+            _ => false,
+        };
+        if same {
+            return Ok(Change::Unchanged);
         }
-        State::Absent => {
-            let _ = file.remove(&p.username);
-        }
-    }
-    let mut resp = save(m, f, &file.to_string(), mask_secrets)?;
-    resp.set(
-        "users",
-        file.entries()
-            .map(|(n, e)| json!({"line": n, "username": e.user, "encryption": kind_name(e.kind())}))
-            .collect::<Vec<Value>>(),
-    );
-    Ok(resp)
+        let secret = match encryption {
+            Encryption::Md5 => pgauth::md5::password_hash(password, &p.username),
+            Encryption::Aes => pgpool::aes_secret(password, keys.get()?).map_err(|e| fail!("cannot encrypt the password: {e}"))?,
+            Encryption::Text => format!("{}{password}", pgpool::TEXT_PREFIX),
+        };
+        file.upsert(&p.username, &secret).map_err(|e| fail!("username {}: {e}", p.username))
+    };
+    apply(m, f, p, file, set, |e| kind_name(e.kind()))
 }
 
 /// The password a present entry needs: given, not empty, on one line.
@@ -163,26 +146,44 @@ fn pcp(m: &mut Module, f: &ManagedFile, p: &Params) -> Result<Response, Error> {
             "pcp.conf holds md5 hashes only: encryption must be md5 (or omitted) with format: pcp"
         ));
     }
-    let mut file = PcpConf::parse(f.content());
-    if let Some(issue) = file.issues().first() {
-        return Err(refuse_line(&f.path, issue.line, &issue.error, ""));
+    let file = readable(f, PcpConf::parse(f.content()))?;
+    let set = |file: &mut PcpConf, password: &str| {
+        file.upsert(&p.username, &pgauth::md5::pcp_hash(password))
+            .map_err(|e| fail!("username {}: {e}", p.username))
+    };
+    apply(m, f, p, file, set, |_| "md5")
+}
+
+/// `file` if every line of it is usable; else the first line that is not, refused.
+fn readable<E: Entry>(f: &ManagedFile, file: LineStore<E>) -> Result<LineStore<E>, Error>
+where
+    E::Error: std::fmt::Display,
+{
+    match file.issues().first() {
+        Some(issue) => Err(refuse_line(&f.path, issue.line, &issue.error, "")),
+        None => Ok(file),
     }
-    match p.state {
-        State::Present => {
-            let password = required_password(p)?;
-            let _ = file
-                .upsert(&p.username, &pgauth::md5::pcp_hash(password))
-                .map_err(|e| fail!("username {}: {e}", p.username))?;
-        }
-        State::Absent => {
-            let _ = file.remove(&p.username);
-        }
-    }
+}
+
+/// The part both files share: the user set (by `set`, given the password) or removed, the file
+/// saved with its secrets masked in the diff, and its users listed with `encryption` of each.
+fn apply<E: Entry<Key = str>>(
+    m: &mut Module,
+    f: &ManagedFile,
+    p: &Params,
+    mut file: LineStore<E>,
+    set: impl FnOnce(&mut LineStore<E>, &str) -> Result<Change, Error>,
+    encryption: impl Fn(&E) -> &'static str,
+) -> Result<Response, Error> {
+    let _ = match p.state {
+        State::Present => set(&mut file, required_password(p)?)?,
+        State::Absent => file.remove(&p.username),
+    };
     let mut resp = save(m, f, &file.to_string(), mask_secrets)?;
     resp.set(
         "users",
         file.entries()
-            .map(|(n, e)| json!({"line": n, "username": e.user, "encryption": "md5"}))
+            .map(|(n, e)| json!({"line": n, "username": e.key(), "encryption": encryption(e)}))
             .collect::<Vec<Value>>(),
     );
     Ok(resp)

@@ -8,6 +8,7 @@
 pub mod conninfo;
 pub mod edit;
 pub mod kv;
+pub mod line_store;
 pub mod pg_params;
 pub mod pgpool;
 pub mod postgresql;

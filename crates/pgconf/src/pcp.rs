@@ -9,6 +9,7 @@ use std::fmt;
 
 use crate::edit::lines;
 pub use crate::edit::{Change, Issue};
+use crate::line_store::{Entry, LineKind, LineStore};
 
 /// The longest user name or hash Pgpool-II reads from pcp.conf (`MAX_USER_PASSWD_LEN`).
 pub const MAX_FIELD_LEN: usize = 128;
@@ -68,32 +69,70 @@ fn is_md5_hex(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-#[derive(Debug, Clone)]
-enum Kind {
-    Blank,
-    Comment,
-    Entry(PcpEntry),
-    Invalid(PcpError),
-}
+/// A pcp.conf file, kept line for line by the [`LineStore`] engine. `Debug` shows no hash.
+pub type PcpConf = LineStore<PcpEntry>;
 
-#[derive(Clone)]
-struct Line {
-    raw: String,
-    kind: Kind,
-}
+impl Entry for PcpEntry {
+    type Format = ();
+    type Error = PcpError;
+    type Key = str;
+    const NAME: &'static str = "PcpConf";
 
-/// A pcp.conf file, kept line for line. `Debug` shows no hash.
-#[derive(Clone, Default)]
-pub struct PcpConf {
-    lines: Vec<Line>,
-}
+    fn read(raw: &str, _: ()) -> LineKind<Self> {
+        let body = lines::body(raw);
+        if body.is_empty() {
+            return LineKind::Blank;
+        }
+        if body.starts_with('#') {
+            return LineKind::Comment;
+        }
+        let Some((user, hash)) = body.split_once(':') else {
+            return LineKind::Invalid(PcpError::NoSeparator);
+        };
+        if user.len() > MAX_FIELD_LEN {
+            return LineKind::Invalid(PcpError::TooLong("user name"));
+        }
+        let hash = hash.strip_suffix('\r').unwrap_or(hash);
+        LineKind::Entry(PcpEntry {
+            user: user.to_owned(),
+            hash: hash.to_owned(),
+        })
+    }
 
-impl fmt::Debug for PcpConf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PcpConf")
-            .field("entries", &self.entries().collect::<Vec<_>>())
-            .field("lines", &self.lines.len())
-            .finish()
+    /// Entries are identified by user name.
+    fn key(&self) -> &str {
+        &self.user
+    }
+
+    fn has_key(&self, user: &str) -> bool {
+        self.user == user
+    }
+
+    fn render(&self) -> String {
+        format!("{}:{}", self.user, self.hash)
+    }
+
+    /// A line ending in CR LF is rewritten even with the same hash: Pgpool-II reads the CR as
+    /// part of the hash.
+    fn unchanged(&self, new: &Self, raw: &str) -> bool {
+        self == new && !lines::body(raw).ends_with('\r')
+    }
+
+    fn problem(&self, raw: &str) -> Option<PcpError> {
+        if raw.ends_with("\r\n") {
+            Some(PcpError::CarriageReturn)
+        } else if self.hash.len() > MAX_FIELD_LEN {
+            Some(PcpError::TooLong("password hash"))
+        } else if !self.is_md5() {
+            Some(PcpError::NotMd5)
+        } else {
+            None
+        }
+    }
+
+    /// Pgpool-II reads a CR before the LF as part of the hash: lines end with LF alone.
+    fn lf_only(_: ()) -> bool {
+        true
     }
 }
 
@@ -101,50 +140,7 @@ impl PcpConf {
     /// Reads a pcp.conf file. Never fails: unreadable lines are kept and reported by
     /// [`PcpConf::issues`].
     pub fn parse(text: &str) -> Self {
-        let lines = lines::split(text)
-            .into_iter()
-            .map(|raw| Line { kind: classify(&raw), raw })
-            .collect();
-        PcpConf { lines }
-    }
-
-    /// The entries with their 1-based line numbers, in file order.
-    pub fn entries(&self) -> impl Iterator<Item = (usize, &PcpEntry)> {
-        self.lines.iter().enumerate().filter_map(|(i, l)| match &l.kind {
-            Kind::Entry(e) => Some((i + 1, e)),
-            _ => None,
-        })
-    }
-
-    /// The entry Pgpool-II uses for `user` (the first one).
-    pub fn get(&self, user: &str) -> Option<&PcpEntry> {
-        self.entries().map(|(_, e)| e).find(|e| e.user == user)
-    }
-
-    /// Lines Pgpool-II cannot use as intended.
-    pub fn issues(&self) -> Vec<Issue<PcpError>> {
-        self.lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| {
-                let error = match &l.kind {
-                    Kind::Invalid(e) => e.clone(),
-                    Kind::Entry(e) => {
-                        if l.raw.ends_with("\r\n") {
-                            PcpError::CarriageReturn
-                        } else if e.hash.len() > MAX_FIELD_LEN {
-                            PcpError::TooLong("password hash")
-                        } else if !e.is_md5() {
-                            PcpError::NotMd5
-                        } else {
-                            return None;
-                        }
-                    }
-                    _ => return None,
-                };
-                Some(Issue { line: i + 1, error })
-            })
-            .collect()
+        Self::read(text, ())
     }
 
     /// Sets `user`'s hash (md5hex of the password; upper-case hex is written in lower case),
@@ -163,74 +159,12 @@ impl PcpConf {
         if !is_md5_hex(&hash) {
             return Err(PcpError::NotMd5);
         }
-        let body = format!("{user}:{hash}");
-        if let Some(index) = self.index_of(user) {
-            let line = &self.lines[index];
-            if lines::body(&line.raw) == body {
-                return Ok(Change::Unchanged);
-            }
-            // Rewrite with a plain LF ending: a CR would become part of the hash.
-            let raw = if line.raw.ends_with('\n') { format!("{body}\n") } else { body };
-            self.lines[index] = Line { kind: classify(&raw), raw };
-            return Ok(Change::Updated { line: index + 1 });
-        }
-        let raw = lines::new_line(self.lines.last_mut().map(|l| &mut l.raw), &body, "\n");
-        self.lines.push(Line { kind: classify(&raw), raw });
-        Ok(Change::Added { line: self.lines.len() })
+        let entry = PcpEntry {
+            user: user.to_owned(),
+            hash,
+        };
+        Ok(self.put(&entry, None))
     }
-
-    /// Removes every entry of `user`.
-    pub fn remove(&mut self, user: &str) -> Change {
-        let mut removed = Vec::new();
-        let mut number = 0;
-        self.lines.retain(|l| {
-            number += 1;
-            let hit = matches!(&l.kind, Kind::Entry(e) if e.user == user);
-            if hit {
-                removed.push(number);
-            }
-            !hit
-        });
-        if removed.is_empty() {
-            Change::Unchanged
-        } else {
-            Change::Removed { lines: removed }
-        }
-    }
-
-    fn index_of(&self, user: &str) -> Option<usize> {
-        self.lines.iter().position(|l| matches!(&l.kind, Kind::Entry(e) if e.user == user))
-    }
-}
-
-impl fmt::Display for PcpConf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for l in &self.lines {
-            f.write_str(&l.raw)?;
-        }
-        Ok(())
-    }
-}
-
-fn classify(raw: &str) -> Kind {
-    let body = lines::body(raw);
-    if body.is_empty() {
-        return Kind::Blank;
-    }
-    if body.starts_with('#') {
-        return Kind::Comment;
-    }
-    let Some((user, hash)) = body.split_once(':') else {
-        return Kind::Invalid(PcpError::NoSeparator);
-    };
-    if user.len() > MAX_FIELD_LEN {
-        return Kind::Invalid(PcpError::TooLong("user name"));
-    }
-    let hash = hash.strip_suffix('\r').unwrap_or(hash);
-    Kind::Entry(PcpEntry {
-        user: user.to_owned(),
-        hash: hash.to_owned(),
-    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::fmt;
 
 use crate::edit::lines;
 pub use crate::edit::{Change, Issue};
+use crate::line_store::{Entry, LineKind, LineStore};
 
 /// Which password file a [`PassFile`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,21 +159,6 @@ impl PassEntry {
         }
         Ok(())
     }
-
-    /// The line (without line break) for this entry.
-    fn render(&self) -> String {
-        let mut fields: Vec<String> = self
-            .key_values()
-            .into_iter()
-            .map(|v| if v == "*" { "*".to_owned() } else { escape(v) })
-            .collect();
-        // A line starting with '#' would be a comment: escape a leading '#' of the host.
-        if fields[0].starts_with('#') {
-            fields[0].insert(0, '\\');
-        }
-        fields.push(escape(&self.password));
-        fields.join(":")
-    }
 }
 
 /// Escapes `\` and `:` with a backslash.
@@ -210,34 +196,82 @@ fn push_char(fields: &mut [String], c: char) {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Kind {
-    Blank,
-    Comment,
-    Entry(PassEntry),
-    Invalid(PassError),
-}
+/// A `.pgpass` or `.pcppass` file, kept line for line by the [`LineStore`] engine. `Debug`
+/// shows no password.
+pub type PassFile = LineStore<PassEntry>;
 
-#[derive(Clone)]
-struct Line {
-    raw: String,
-    kind: Kind,
-}
+impl Entry for PassEntry {
+    type Format = PassFormat;
+    type Error = PassError;
+    type Key = PassEntry;
+    const NAME: &'static str = "PassFile";
 
-/// A `.pgpass` or `.pcppass` file, kept line for line. `Debug` shows no password.
-#[derive(Clone)]
-pub struct PassFile {
-    format: PassFormat,
-    lines: Vec<Line>,
-}
+    fn read(raw: &str, format: PassFormat) -> LineKind<Self> {
+        let body = match format {
+            // libpq strips trailing CR and LF.
+            PassFormat::PgPass => lines::strip_crlf(raw),
+            // Pgpool-II's pcp library strips the '\n' only: a '\r' ends up in the password.
+            PassFormat::PcpPass => lines::body(raw),
+        };
+        if body.starts_with('#') {
+            return LineKind::Comment;
+        }
+        if body.trim().is_empty() {
+            return LineKind::Blank;
+        }
+        let fields = split_fields(body);
+        let n = format.key_fields();
+        if fields.len() < n + 1 {
+            return LineKind::Invalid(PassError::MissingFields {
+                expected: n + 1,
+                found: fields.len(),
+            });
+        }
+        let mut it = fields.into_iter();
+        let mut next = || it.next().unwrap_or_default();
+        let host = next();
+        let port = next();
+        let database = match format {
+            PassFormat::PgPass => Some(next()),
+            PassFormat::PcpPass => None,
+        };
+        let user = next();
+        let password = next();
+        LineKind::Entry(PassEntry {
+            host,
+            port,
+            database,
+            user,
+            password,
+        })
+    }
 
-impl fmt::Debug for PassFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PassFile")
-            .field("format", &self.format)
-            .field("entries", &self.entries().collect::<Vec<_>>())
-            .field("lines", &self.lines.len())
-            .finish()
+    /// An entry is identified by all fields but the password ([`PassEntry::same_key`]).
+    fn key(&self) -> &PassEntry {
+        self
+    }
+
+    fn has_key(&self, key: &PassEntry) -> bool {
+        self.same_key(key)
+    }
+
+    fn render(&self) -> String {
+        let mut fields: Vec<String> = self
+            .key_values()
+            .into_iter()
+            .map(|v| if v == "*" { "*".to_owned() } else { escape(v) })
+            .collect();
+        // A line starting with '#' would be a comment: escape a leading '#' of the host.
+        if fields[0].starts_with('#') {
+            fields[0].insert(0, '\\');
+        }
+        fields.push(escape(&self.password));
+        fields.join(":")
+    }
+
+    /// The PCP tools keep a '\r' as part of the password: `.pcppass` lines end with '\n' only.
+    fn lf_only(format: PassFormat) -> bool {
+        format == PassFormat::PcpPass
     }
 }
 
@@ -245,106 +279,24 @@ impl PassFile {
     /// Reads a password file. Never fails: lines that are not entries are kept and reported by
     /// [`PassFile::issues`].
     pub fn parse(text: &str, format: PassFormat) -> Self {
-        let lines = lines::split(text)
-            .into_iter()
-            .map(|raw| {
-                let kind = classify(&raw, format);
-                Line { raw, kind }
-            })
-            .collect();
-        PassFile { format, lines }
-    }
-
-    /// The file's format.
-    pub fn format(&self) -> PassFormat {
-        self.format
-    }
-
-    /// The entries with their 1-based line numbers, in file order.
-    pub fn entries(&self) -> impl Iterator<Item = (usize, &PassEntry)> {
-        self.lines.iter().enumerate().filter_map(|(i, l)| match &l.kind {
-            Kind::Entry(e) => Some((i + 1, e)),
-            _ => None,
-        })
-    }
-
-    /// Lines that are neither entries, comments nor blank.
-    pub fn issues(&self) -> Vec<Issue<PassError>> {
-        self.lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| match &l.kind {
-                Kind::Invalid(e) => Some(Issue {
-                    line: i + 1,
-                    error: e.clone(),
-                }),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The first entry with the same host, port, database and user as `key`.
-    pub fn find(&self, key: &PassEntry) -> Option<(usize, &PassEntry)> {
-        self.entries().find(|(_, e)| e.same_key(key))
+        Self::read(text, format)
     }
 
     /// Sets the password of the entry with `entry`'s host, port, database and user, or adds the
     /// entry. A new entry goes before the first existing entry that would shadow it (a wildcard
-    /// line libpq would match first), else at the end; an existing one is rewritten in place.
+    /// line libpq would match first), else at the end; an existing one is rewritten in place,
+    /// or moved before the first entry that shadows it.
     pub fn upsert(&mut self, entry: &PassEntry) -> Result<Change, PassError> {
-        entry.check(self.format)?;
-        let body = entry.render();
-        let shadow = self
-            .lines
-            .iter()
-            .position(|l| matches!(&l.kind, Kind::Entry(e) if shadows(&l.raw, e, entry, self.format)));
-        if let Some(index) = self.index_of(entry) {
-            let shadowed = shadow.filter(|s| *s < index);
-            if let Kind::Entry(existing) = &self.lines[index].kind {
-                if existing.password == entry.password && shadowed.is_none() {
-                    return Ok(Change::Unchanged);
-                }
+        let format = self.format();
+        entry.check(format)?;
+        let shadow = self.position(|raw, e| shadows(raw, e, entry, format));
+        let existing = self.position(|_, e| e.same_key(entry));
+        if let (Some(from), Some(to)) = (existing, shadow) {
+            if to < from {
+                return Ok(self.move_to(from, to, entry));
             }
-            if let Some(to) = shadowed {
-                self.lines.remove(index);
-                self.insert_line(to, &body);
-                return Ok(Change::Moved {
-                    from: index + 1,
-                    to: to + 1,
-                });
-            }
-            let old = &self.lines[index].raw;
-            let raw = match self.format {
-                PassFormat::PgPass => lines::replace(old, &body),
-                // The PCP tools keep a '\r' as part of the password: end with '\n' only.
-                PassFormat::PcpPass if old.ends_with('\n') => format!("{body}\n"),
-                PassFormat::PcpPass => body,
-            };
-            self.set_line(index, raw);
-            return Ok(Change::Updated { line: index + 1 });
         }
-        let index = shadow.unwrap_or(self.lines.len());
-        self.insert_line(index, &body);
-        Ok(Change::Added { line: index + 1 })
-    }
-
-    /// Removes every entry with `key`'s host, port, database and user (its password is ignored).
-    pub fn remove(&mut self, key: &PassEntry) -> Change {
-        let mut removed = Vec::new();
-        let mut number = 0;
-        self.lines.retain(|l| {
-            number += 1;
-            let hit = matches!(&l.kind, Kind::Entry(e) if e.same_key(key));
-            if hit {
-                removed.push(number);
-            }
-            !hit
-        });
-        if removed.is_empty() {
-            Change::Unchanged
-        } else {
-            Change::Removed { lines: removed }
-        }
+        Ok(self.put(entry, shadow))
     }
 
     /// The password libpq (for `.pgpass`) or the PCP tools (for `.pcppass`) would use for this
@@ -353,92 +305,23 @@ impl PassFile {
     /// Debian's default socket directory `/var/run/postgresql`; an empty `port` means the
     /// default (5432, or 9898 for PCP). `database` is ignored for `.pcppass`.
     pub fn lookup(&self, host: &str, port: &str, database: &str, user: &str) -> Option<String> {
-        let host = match (self.format, host) {
+        let format = self.format();
+        let host = match (format, host) {
             (_, "") => "localhost",
             (PassFormat::PgPass, "/var/run/postgresql") => "localhost",
             (_, h) => h,
         };
-        let port = match (self.format, port) {
+        let port = match (format, port) {
             (PassFormat::PgPass, "") => "5432",
             (PassFormat::PcpPass, "") => "9898",
             (_, p) => p,
         };
-        let tokens: Vec<&str> = match self.format {
+        let tokens: Vec<&str> = match format {
             PassFormat::PgPass => vec![host, port, database, user],
             PassFormat::PcpPass => vec![host, port, user],
         };
-        self.lines.iter().find_map(|l| lookup_line(&l.raw, self.format, &tokens))
+        self.raw_lines().find_map(|raw| lookup_line(raw, format, &tokens))
     }
-
-    fn index_of(&self, key: &PassEntry) -> Option<usize> {
-        self.lines.iter().position(|l| matches!(&l.kind, Kind::Entry(e) if e.same_key(key)))
-    }
-
-    fn set_line(&mut self, index: usize, raw: String) {
-        let kind = classify(&raw, self.format);
-        self.lines[index] = Line { raw, kind };
-    }
-
-    fn insert_line(&mut self, index: usize, body: &str) {
-        let nl = match self.format {
-            PassFormat::PgPass => lines::newline(self.lines.iter().map(|l| l.raw.as_str())),
-            PassFormat::PcpPass => "\n",
-        };
-        let at_end = index >= self.lines.len();
-        let last = if at_end { self.lines.last_mut().map(|l| &mut l.raw) } else { None };
-        let raw = lines::new_line(last, body, nl);
-        let kind = classify(&raw, self.format);
-        self.lines.insert(index.min(self.lines.len()), Line { raw, kind });
-    }
-}
-
-impl fmt::Display for PassFile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for l in &self.lines {
-            f.write_str(&l.raw)?;
-        }
-        Ok(())
-    }
-}
-
-fn classify(raw: &str, format: PassFormat) -> Kind {
-    let body = match format {
-        // libpq strips trailing CR and LF.
-        PassFormat::PgPass => lines::strip_crlf(raw),
-        // Pgpool-II's pcp library strips the '\n' only: a '\r' ends up in the password.
-        PassFormat::PcpPass => lines::body(raw),
-    };
-    if body.starts_with('#') {
-        return Kind::Comment;
-    }
-    if body.trim().is_empty() {
-        return Kind::Blank;
-    }
-    let fields = split_fields(body);
-    let n = format.key_fields();
-    if fields.len() < n + 1 {
-        return Kind::Invalid(PassError::MissingFields {
-            expected: n + 1,
-            found: fields.len(),
-        });
-    }
-    let mut it = fields.into_iter();
-    let mut next = || it.next().unwrap_or_default();
-    let host = next();
-    let port = next();
-    let database = match format {
-        PassFormat::PgPass => Some(next()),
-        PassFormat::PcpPass => None,
-    };
-    let user = next();
-    let password = next();
-    Kind::Entry(PassEntry {
-        host,
-        port,
-        database,
-        user,
-        password,
-    })
 }
 
 /// Whether the existing line `raw` (entry `existing`) would be matched by libpq before a new

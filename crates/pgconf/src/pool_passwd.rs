@@ -12,6 +12,7 @@ use std::fmt;
 
 use crate::edit::lines;
 pub use crate::edit::{Change, Issue};
+use crate::line_store::{Entry, LineKind, LineStore};
 
 /// The longest secret Pgpool-II 4.3 reads from pool_passwd (`MAX_TOKEN_LEN`), in characters.
 pub const MAX_SECRET_LEN: usize = 128;
@@ -107,74 +108,68 @@ impl PoolPasswdEntry {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Kind {
-    Blank,
-    Comment,
-    /// An entry and the raw text after its secret (`:backend_user:...`), if any.
-    Entry(PoolPasswdEntry, Option<String>),
-    Invalid(PoolPasswdError),
-}
+/// A pool_passwd file, kept line for line by the [`LineStore`] engine. `Debug` shows no secret.
+pub type PoolPasswd = LineStore<PoolPasswdEntry>;
 
-#[derive(Clone)]
-struct Line {
-    raw: String,
-    kind: Kind,
-}
+impl Entry for PoolPasswdEntry {
+    type Format = ();
+    type Error = PoolPasswdError;
+    type Key = str;
+    const NAME: &'static str = "PoolPasswd";
 
-/// A pool_passwd file, kept line for line. `Debug` shows no secret.
-#[derive(Clone, Default)]
-pub struct PoolPasswd {
-    lines: Vec<Line>,
-}
+    fn read(raw: &str, _: ()) -> LineKind<Self> {
+        let body = lines::strip_crlf(raw);
+        if body.starts_with('#') {
+            return LineKind::Comment;
+        }
+        if body.trim().is_empty() {
+            return LineKind::Blank;
+        }
+        let (user, rest) = next_field(body);
+        let Some(rest) = rest else {
+            return LineKind::Invalid(PoolPasswdError::NoSeparator);
+        };
+        if user.is_empty() {
+            return LineKind::Invalid(PoolPasswdError::EmptyUser);
+        }
+        let (secret, _) = next_field(rest);
+        if secret.is_empty() {
+            return LineKind::Invalid(PoolPasswdError::EmptySecret);
+        }
+        LineKind::Entry(PoolPasswdEntry { user, secret })
+    }
 
-impl fmt::Debug for PoolPasswd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PoolPasswd")
-            .field("entries", &self.entries().collect::<Vec<_>>())
-            .field("lines", &self.lines.len())
-            .finish()
+    /// Entries are identified by user name.
+    fn key(&self) -> &str {
+        &self.user
+    }
+
+    fn has_key(&self, user: &str) -> bool {
+        self.user == user
+    }
+
+    fn render(&self) -> String {
+        format!("{}:{}", escape(&self.user), escape(&self.secret))
+    }
+
+    /// A user-mapping tail (`:backend_user:backend_secret`) after the old secret is kept.
+    fn render_over(&self, old_raw: &str) -> String {
+        let (_, rest) = next_field(lines::strip_crlf(old_raw));
+        let tail = rest.and_then(|r| next_field(r).1).map(|a| format!(":{a}"));
+        format!("{}{}", self.render(), tail.unwrap_or_default())
+    }
+
+    /// A secret Pgpool-II cannot read whole.
+    fn problem(&self, _raw: &str) -> Option<PoolPasswdError> {
+        check_secret(&self.secret).err()
     }
 }
 
 impl PoolPasswd {
     /// Reads a pool_passwd file. Never fails: unreadable lines are kept and reported by
-    /// [`PoolPasswd::issues`].
+    /// [`PoolPasswd::issues`] (with lines whose secret Pgpool-II cannot use: too long).
     pub fn parse(text: &str) -> Self {
-        let lines = lines::split(text)
-            .into_iter()
-            .map(|raw| Line { kind: classify(&raw), raw })
-            .collect();
-        PoolPasswd { lines }
-    }
-
-    /// The entries with their 1-based line numbers, in file order.
-    pub fn entries(&self) -> impl Iterator<Item = (usize, &PoolPasswdEntry)> {
-        self.lines.iter().enumerate().filter_map(|(i, l)| match &l.kind {
-            Kind::Entry(e, _) => Some((i + 1, e)),
-            _ => None,
-        })
-    }
-
-    /// The entry Pgpool-II uses for `user` (the first one).
-    pub fn get(&self, user: &str) -> Option<&PoolPasswdEntry> {
-        self.entries().map(|(_, e)| e).find(|e| e.user == user)
-    }
-
-    /// Lines Pgpool-II cannot use: no separator, empty user or secret, secret too long.
-    pub fn issues(&self) -> Vec<Issue<PoolPasswdError>> {
-        self.lines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| {
-                let error = match &l.kind {
-                    Kind::Invalid(e) => e.clone(),
-                    Kind::Entry(e, _) => check_secret(&e.secret).err()?,
-                    _ => return None,
-                };
-                Some(Issue { line: i + 1, error })
-            })
-            .collect()
+        Self::read(text, ())
     }
 
     /// Sets `user`'s secret (written as given: `md5...`, `AES...`, `TEXT...`), rewriting the
@@ -182,57 +177,11 @@ impl PoolPasswd {
     pub fn upsert(&mut self, user: &str, secret: &str) -> Result<Change, PoolPasswdError> {
         check_user(user)?;
         check_secret(secret)?;
-        if let Some(index) = self.index_of(user) {
-            let Kind::Entry(existing, tail) = &self.lines[index].kind else {
-                return Ok(Change::Unchanged);
-            };
-            if existing.secret == secret {
-                return Ok(Change::Unchanged);
-            }
-            let body = format!("{}:{}{}", escape(user), escape(secret), tail.as_deref().unwrap_or(""));
-            let raw = lines::replace(&self.lines[index].raw, &body);
-            self.lines[index] = Line { kind: classify(&raw), raw };
-            return Ok(Change::Updated { line: index + 1 });
-        }
-        let body = format!("{}:{}", escape(user), escape(secret));
-        let nl = lines::newline(self.lines.iter().map(|l| l.raw.as_str()));
-        let raw = lines::new_line(self.lines.last_mut().map(|l| &mut l.raw), &body, nl);
-        self.lines.push(Line { kind: classify(&raw), raw });
-        Ok(Change::Added { line: self.lines.len() })
-    }
-
-    /// Removes every entry of `user`.
-    pub fn remove(&mut self, user: &str) -> Change {
-        let mut removed = Vec::new();
-        let mut number = 0;
-        self.lines.retain(|l| {
-            number += 1;
-            let hit = matches!(&l.kind, Kind::Entry(e, _) if e.user == user);
-            if hit {
-                removed.push(number);
-            }
-            !hit
-        });
-        if removed.is_empty() {
-            Change::Unchanged
-        } else {
-            Change::Removed { lines: removed }
-        }
-    }
-
-    fn index_of(&self, user: &str) -> Option<usize> {
-        self.lines
-            .iter()
-            .position(|l| matches!(&l.kind, Kind::Entry(e, _) if e.user == user))
-    }
-}
-
-impl fmt::Display for PoolPasswd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for l in &self.lines {
-            f.write_str(&l.raw)?;
-        }
-        Ok(())
+        let entry = PoolPasswdEntry {
+            user: user.to_owned(),
+            secret: secret.to_owned(),
+        };
+        Ok(self.put(&entry, None))
     }
 }
 
@@ -294,29 +243,6 @@ fn next_field(s: &str) -> (String, Option<&str>) {
         }
     }
     (out, None)
-}
-
-fn classify(raw: &str) -> Kind {
-    let body = lines::strip_crlf(raw);
-    if body.starts_with('#') {
-        return Kind::Comment;
-    }
-    if body.trim().is_empty() {
-        return Kind::Blank;
-    }
-    let (user, rest) = next_field(body);
-    let Some(rest) = rest else {
-        return Kind::Invalid(PoolPasswdError::NoSeparator);
-    };
-    if user.is_empty() {
-        return Kind::Invalid(PoolPasswdError::EmptyUser);
-    }
-    let (secret, after) = next_field(rest);
-    if secret.is_empty() {
-        return Kind::Invalid(PoolPasswdError::EmptySecret);
-    }
-    let tail = after.map(|a| format!(":{a}"));
-    Kind::Entry(PoolPasswdEntry { user, secret }, tail)
 }
 
 /// `text` with everything after each entry's user name replaced by `********` (the secret

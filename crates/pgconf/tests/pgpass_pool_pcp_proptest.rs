@@ -125,8 +125,31 @@ fn model_lookup(f: &PassFile, host: &str, port: &str, db: &str, user: &str) -> O
         .map(|e| e.password.clone())
 }
 
+/// Text made of lines that look like the files' own (entries, comments, blanks, garbage) or
+/// anything at all, each ended by LF, CR LF, a lone CR or nothing.
+fn line_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[a-z*#\\\\:]{0,6}:[0-9*]{0,4}:[a-z*]{0,4}:[a-z:]{0,4}:[ -~]{0,8}",
+        "[a-z]{1,6}:[0-9a-f]{32}",
+        "#[ -~]{0,10}",
+        "[ \t]{0,3}",
+        "(?s).{0,12}",
+    ];
+    let ending = prop::sample::select(vec!["\n", "\r\n", "\r", ""]);
+    prop::collection::vec((piece, ending), 0..10).prop_map(|v| v.into_iter().map(|(p, e)| format!("{p}{e}")).collect())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Parse then write gives the same bytes, for all four formats, over multi-line text.
+    #[test]
+    fn every_line_format_round_trips(text in prop_oneof!["(?s).{0,200}".boxed(), line_text().boxed()]) {
+        prop_assert_eq!(PassFile::parse(&text, PassFormat::PgPass).to_string(), text.clone());
+        prop_assert_eq!(PassFile::parse(&text, PassFormat::PcpPass).to_string(), text.clone());
+        prop_assert_eq!(PoolPasswd::parse(&text).to_string(), text.clone());
+        prop_assert_eq!(PcpConf::parse(&text).to_string(), text);
+    }
 
     #[test]
     fn pass_files_round_trip(text in "\\PC{0,200}", fmt in format()) {
