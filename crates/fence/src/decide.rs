@@ -3,7 +3,8 @@
 //!
 //! A round asks the local server whether it is a primary and on which timeline (through its
 //! Unix socket), and every other node, in parallel, whether it answers at all (a TCP handshake
-//! on any of its ports) and whether it is a primary and on which timeline (SQL). Then:
+//! on any of its ports) and, every few rounds while the local server may be a primary, whether
+//! it is a primary and on which timeline (SQL). Then:
 //!
 //! - the local server is a primary and another node is a primary on a **later timeline**: this
 //!   one was replaced (an old primary back after a failover): stop it ([`Action::FenceStale`]);
@@ -120,6 +121,12 @@ impl Decider {
             last_contact: now,
             fenced_for_isolation,
         }
+    }
+
+    /// Whether the last answering local probe saw a primary (or none has answered yet): only
+    /// then can another node's role change what the fence does.
+    pub fn may_be_primary(&self) -> bool {
+        matches!(self.last_local, Local::Primary { .. } | Local::Unknown)
     }
 
     /// Whether the server was stopped by this fence for isolation and not seen running since.

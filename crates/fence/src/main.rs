@@ -86,7 +86,7 @@ fn run(args: &[String]) -> Result<i32, String> {
                 .enable_all()
                 .build()
                 .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
-            let ((local, local_error), peers) = rt.block_on(daemon::round(&cfg, Duration::from_millis(cfg.timing.probe_timeout_ms)));
+            let ((local, local_error), peers) = rt.block_on(daemon::round(&cfg, Duration::from_millis(cfg.timing.probe_timeout_ms), true));
             let peers: Vec<_> = peers
                 .iter()
                 .map(|(p, e)| {

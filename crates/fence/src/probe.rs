@@ -204,18 +204,26 @@ pub async fn local(cfg: &Config, limit: Duration) -> (Local, Option<AskError>) {
     }
 }
 
-/// Another node, as a round sees it: a handshake on any of its ports and its role, in
-/// parallel, each within `limit`.
-pub async fn peer(cfg: &Config, p: &PeerConfig, limit: Duration) -> (Peer, Option<AskError>) {
-    let target = Target::peer(cfg, p);
+/// Another node, as a round sees it: a handshake on any of its ports and, when `ask_role`,
+/// its role, in parallel, each within `limit`. Isolation is decided on the handshake alone;
+/// the role (a login and a statement on the peer's server) only finds a newer primary, so the
+/// daemon asks it less often than it knocks.
+pub async fn peer(cfg: &Config, p: &PeerConfig, limit: Duration, ask_role: bool) -> (Peer, Option<AskError>) {
     let ports = cfg.ports();
-    let (reached, asked) = future::join(handshake(p.address, &ports, limit), role(&target, limit)).await;
-    let (primary_timeline, error) = match asked {
-        Ok(Role::Primary { timeline }) => (Some(timeline), None),
-        Ok(Role::Standby) => (None, None),
-        Err(e) => (None, Some(e)),
+    let asking = async {
+        if ask_role {
+            Some(role(&Target::peer(cfg, p), limit).await)
+        } else {
+            None
+        }
     };
-    let answered_sql = error.is_none();
+    let (reached, asked) = future::join(handshake(p.address, &ports, limit), asking).await;
+    let (primary_timeline, error, answered_sql) = match asked {
+        Some(Ok(Role::Primary { timeline })) => (Some(timeline), None, true),
+        Some(Ok(Role::Standby)) => (None, None, true),
+        Some(Err(e)) => (None, Some(e), false),
+        None => (None, None, false),
+    };
     (
         Peer {
             name: p.name.clone(),
