@@ -39,7 +39,8 @@ from pathlib import Path
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
-from labdrill import (Monitor, Probe, docker, fence_order, journal, log, roles as all_roles,  # noqa: E402
+import day2  # noqa: E402
+from labdrill import (PSQL, Monitor, Probe, docker, fence_order, journal, log, roles as all_roles,  # noqa: E402
                       timeline, timeline_table, wait_for, wait_systemd)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,12 +208,38 @@ def partition(workdir, cut_seconds=20):
     return result, all(goals)
 
 
-DRILLS = {"leader-kill": leader_kill, "partition": partition}
+def streaming():
+    """Every backend up in Pgpool-II, one primary, and every other node streaming from it."""
+    nodes = pool_nodes()
+    if len(nodes) != len(NODES) or any(n["status"] not in ("up", "waiting") for n in nodes):
+        return False
+    r = all_roles(NODES, VIP)
+    primaries = [n for n, x in r.items() if x["role"] == "primary"]
+    if len(primaries) != 1:
+        return False
+    return all(wal_streaming(n) for n in NODES if n != primaries[0])
+
+
+def wal_streaming(node):
+    p = docker("exec", "-u", "postgres", node, PSQL, "-XAtq", "-h", "/var/run/postgresql", "-d", "postgres", "-c",
+               "select count(*) from pg_stat_wal_receiver where status = 'streaming'", timeout=10)
+    return p.returncode == 0 and p.stdout.strip() == "1"
+
+
+def setting_now():
+    p = docker("exec", "-u", "postgres", NODES[0], PSQL, "-XAtq", "-h", "/var/run/postgresql", "-d", "postgres", "-c",
+               f"show {day2.SETTING}", timeout=10)
+    return p.stdout.strip()
+
+
+LAB = day2.Lab(NODES, ROOT / "playbooks/inventories/lab", probe_, monitor, roles, streaming, setting_now)
+DRILLS = {"leader-kill": leader_kill, "partition": partition,
+          "restart-setting": lambda w: day2.restart_setting(LAB, w), "rolling-restart": lambda w: day2.rolling_restart(LAB, w)}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("drills", nargs="+", choices=sorted(DRILLS))
+    ap.add_argument("drills", nargs="+", choices=list(DRILLS))
     ap.add_argument("--out", default=os.environ.get("PGHA_DRILL_RESULTS", "/tmp/pgha-drills") + "/lab_drills.json")
     args = ap.parse_args()
     out = Path(args.out)
@@ -233,7 +260,7 @@ def main():
         print(f"{r['drill']}: " + ", ".join(f"{k}={r[k]}" for k in
               ("vip_back_seconds", "vip_query_seconds", "new_primary_seconds", "old_primary_stopped_by_seconds",
                "standby_promoted_after_seconds", "fenced_before_promotion", "write_outage_seconds", "writes_lost", "max_primaries",
-               "max_vip_holders", "all_up", "goals_met") if k in r))
+               "max_vip_holders", "all_up", *day2.FIGURES, "goals_met") if k in r))
     return 0 if passed else 1
 
 

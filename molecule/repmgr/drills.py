@@ -42,6 +42,7 @@ from pathlib import Path
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
+import day2  # noqa: E402
 from labdrill import (PSQL, Monitor, Probe, docker, fence_order, journal, log, roles as all_roles,  # noqa: E402
                       timeline, timeline_table, wait_for)
 
@@ -296,11 +297,24 @@ def partition(workdir, cut_seconds=30):
     return result, all(goals)
 
 
-DRILLS = {"switchover": switchover, "kill": kill, "return": ret, "partition": partition}
-FIGURES = ("dry_run_rc", "playbook_seconds", "promoted_seconds", "write_accepted_seconds", "sibling_follows_seconds",
+def streaming():
+    """One primary, and every other node streaming from it."""
+    r = roles()
+    primaries = [n for n, x in r.items() if x == "primary"]
+    return len(primaries) == 1 and followers_of(primaries[0], [n for n in NODES if n != primaries[0]])
+
+
+def setting_now():
+    return local_sql(NODES[0], f"show {day2.SETTING}") or ""
+
+
+LAB = day2.Lab(NODES, SCENARIO / "inventory", probe_, monitor, roles, streaming, setting_now)
+DRILLS = {"switchover": switchover, "kill": kill, "return": ret, "partition": partition,
+          "restart-setting": lambda w: day2.restart_setting(LAB, w), "rolling-restart": lambda w: day2.rolling_restart(LAB, w)}
+FIGURES = tuple(dict.fromkeys(("dry_run_rc", "playbook_seconds", "promoted_seconds", "write_accepted_seconds", "sibling_follows_seconds",
            "rejoined_seconds", "old_primary_stopped_seconds", "old_primary_stopped_by_seconds", "standby_promoted_after_seconds",
            "fenced_before_promotion", "primary_after", "healed_by_itself_seconds", "write_outage_seconds",
-           "writes_acked", "writes_lost", "max_primaries", "goals_met")
+           "writes_acked", "writes_lost", "max_primaries", *day2.FIGURES, "goals_met")))
 
 
 def main():

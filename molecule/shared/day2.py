@@ -1,0 +1,124 @@
+"""Day-2 drills shared by both scenarios (issue 13): an operation run under the write client,
+counted as a DBA would count it.
+
+For each operation: the playbook's exit status; the write client's failed attempts, longest
+outage and acknowledged writes lost; how often the primary moved (from the monitor's samples:
+a planned switchover moves it once, anything more is an unplanned failover); every node up and
+streaming afterwards; and `site.yml` run again changes nothing.
+
+    restart-setting   site.yml with a restart-required setting changed (max_connections), on the
+                      running cluster: standbys restarted one at a time, the primary by a
+                      switchover; then the setting is put back the same way
+    rolling-restart   playbooks/rolling_restart.yml (every node, same order)
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from labdrill import log, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTING = "max_connections"
+PLANNED_MOVES = 1          # one switchover per operation
+MOVE_OUTAGE_GOAL = 5.0     # seconds without a write, for an operation that moves the primary
+
+
+class Lab:
+    """What a scenario's drills.py hands over: its nodes, inventory, write client, monitor, and
+    a reader of each node's role and streaming state."""
+
+    def __init__(self, nodes, inventory, probe, monitor, roles, streaming, setting_now):
+        self.nodes, self.inventory = nodes, inventory
+        self.probe, self.monitor, self.roles, self.streaming = probe, monitor, roles, streaming
+        self.setting_now = setting_now
+
+    def playbook(self, playbook, *extra, timeout=1200):
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "playbooks/collections"), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_STDOUT_CALLBACK="default")
+        env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+        env.pop("ANSIBLE_CONFIG", None)
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(self.inventory), str(playbook), *extra]
+        t = time.monotonic()
+        p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        seconds = round(time.monotonic() - t, 1)
+        if p.returncode != 0:
+            log(f"{' '.join(cmd[3:])} failed (rc {p.returncode}):\n" + p.stdout[-5000:] + p.stderr[-2000:])
+        return p.returncode, seconds, p.stdout
+
+
+def changed_total(stdout):
+    return sum(int(n) for n in re.findall(r"changed=(\d+)", stdout))
+
+
+def primary_moves(samples, nodes):
+    """How many times the node answering as the primary changed, from the monitor's samples
+    (rounds with no primary, or a node down, do not count as a move by themselves)."""
+    by_round = {}
+    for s in samples:
+        by_round.setdefault(s["round"], []).append(s)
+    moves, last = 0, None
+    for k in sorted(by_round):
+        primaries = [s["node"] for s in by_round[k] if s["role"] == "primary"]
+        if len(primaries) == 1:
+            if last is not None and primaries[0] != last:
+                moves += 1
+            last = primaries[0]
+    return moves
+
+
+def operation(lab, workdir, name, playbook, extra, moves_primary=True):
+    """Runs one day-2 operation under the write client and the monitor; returns its figures."""
+    before = lab.roles()
+    probe, mon = lab.probe(name, workdir), lab.monitor()
+    log(f"{name}: {playbook} {' '.join(extra)}")
+    rc, seconds, out = lab.playbook(playbook, *extra)
+    whole = wait_for("every node up and every standby streaming", lambda: lab.streaming(), 120, step=1)
+    time.sleep(2)
+    writes = probe.finish()
+    seen = mon.finish()
+    moves = primary_moves(mon.samples, lab.nodes)
+    failed = writes["attempts"] - writes["acked"]
+    again_rc, again_seconds, again_out = lab.playbook("playbooks/site.yml", *extra)
+    result = {
+        "drill": name, "playbook": playbook, "rc": rc, "playbook_seconds": seconds,
+        "roles_before": before, "roles_after": lab.roles(), "whole_after": whole,
+        "writes_attempted": writes["attempts"], "writes_acked": writes["acked"], "writes_failed": failed,
+        "write_outage_seconds": writes["max_outage"], "writes_lost": writes["lost"],
+        "primary_moves": moves, "unplanned_failovers": max(0, moves - (PLANNED_MOVES if moves_primary else 0)),
+        "site_again_rc": again_rc, "site_again_changed": changed_total(again_out), "site_again_seconds": again_seconds,
+        **seen,
+    }
+    outage_goal = MOVE_OUTAGE_GOAL if moves_primary else 0.0
+    goals = [rc == 0, whole, writes["lost"] == 0, result["unplanned_failovers"] == 0,
+             writes["max_outage"] is not None and writes["max_outage"] <= outage_goal,
+             seen["max_primaries"] <= 1, again_rc == 0, result["site_again_changed"] == 0]
+    return result, all(goals)
+
+
+def restart_setting(lab, workdir):
+    """site.yml with a restart-required setting changed, then put back: two operations."""
+    now = lab.setting_now()
+    new = 150 if now != "150" else 160
+    changed, ok1 = operation(lab, workdir, "restart-setting", "playbooks/site.yml",
+                             ["-e", f'{{"postgresql_settings_extra": {{"{SETTING}": {new}}}}}'])
+    changed["setting"] = f"{SETTING} {now} -> {new}"
+    changed["setting_after"] = lab.setting_now()
+    ok1 = ok1 and changed["setting_after"] == str(new)
+    back, ok2 = operation(lab, workdir, "restart-setting-back", "playbooks/site.yml", [])
+    back["setting"] = f"{SETTING} {new} -> {now}"
+    back["setting_after"] = lab.setting_now()
+    ok2 = ok2 and back["setting_after"] == now
+    return {"drill": "restart-setting", "steps": [changed, back], **{k: changed[k] for k in FIGURES if k in changed},
+            "back": {k: back[k] for k in FIGURES if k in back}}, ok1 and ok2
+
+
+def rolling_restart(lab, workdir):
+    return operation(lab, workdir, "rolling-restart", "playbooks/rolling_restart.yml", [])
+
+
+FIGURES = ("rc", "playbook_seconds", "writes_failed", "write_outage_seconds", "writes_lost", "primary_moves",
+           "unplanned_failovers", "max_primaries", "whole_after", "site_again_changed")
