@@ -2,13 +2,13 @@
 SHELL := /bin/bash
 TARGET := x86_64-unknown-linux-gnu
 RELEASE_DIR := target/$(TARGET)/release
-MODULE_DIR := collection/plugins/modules
+# Every module is in one static binary, shipped in the collection as files/pgha (its sha256
+# beside it names its cache directory on the targets); plugins/modules/ holds their docs.
+MODULE_BIN := collection/files/pgha
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The fence (crates/fence), which pgha.cluster.fence installs on the nodes.
 FENCE_BIN := collection/roles/fence/files/pgha-fence
-# Module binaries are the [[bin]] targets of crates/modules.
-MODULES := $(basename $(notdir $(wildcard crates/modules/src/bin/*.rs)))
 
 .PHONY: all setup venv modules collection test test-unit test-integration test-default-lab test-lab drills test-replication test-sanity demo clean
 
@@ -20,16 +20,17 @@ setup:
 venv:
 	scripts/venv.sh
 
-## Static module binaries into the collection.
+## The static multi-call module binary (pgha <module>) into the collection, and the fence.
 modules:
 	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) -p pgha-modules -p pgha-fence
-	@mkdir -p $(MODULE_DIR) $(dir $(FENCE_BIN))
-	@for m in $(MODULES); do install -m 0755 $(RELEASE_DIR)/$$m $(MODULE_DIR)/$$m; done
+	@mkdir -p $(dir $(MODULE_BIN)) $(dir $(FENCE_BIN))
+	install -m 0755 $(RELEASE_DIR)/pgha $(MODULE_BIN)
+	cd $(dir $(MODULE_BIN)) && sha256sum pgha > pgha.sha256
 	install -m 0755 $(RELEASE_DIR)/pgha-fence $(FENCE_BIN)
 	python3 scripts/collection_meta.py --write
-	@echo "built $(words $(MODULES)) modules into $(MODULE_DIR)"
+	@echo "built $$($(MODULE_BIN) --list | wc -l) modules into $(MODULE_BIN)"
 
-## The Galaxy tarball (binaries keep their exec bit).
+## The Galaxy tarball (the binary keeps its exec bit).
 collection: modules
 	cd collection && ansible-galaxy collection build --force --output-path ../build
 
@@ -93,7 +94,7 @@ test-unit:
 
 clean:
 	cargo clean
-	rm -rf build $(addprefix $(MODULE_DIR)/,$(MODULES)) $(FENCE_BIN)
+	rm -rf build $(MODULE_BIN) $(MODULE_BIN).sha256 $(FENCE_BIN)
 
 ## The three-node lab: modules, the lab image, containers postgres1..3 on network pgha_lab
 ## (10.0.0.181-183, VIP 10.0.0.180), playbooks/site.yml with the lab inventory (Pgpool-II with

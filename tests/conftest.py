@@ -16,6 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 VENV_BIN = ROOT / ".venv" / "bin"
+# Every module in one binary (`pgha <module> <args-file>|-|--describe`), and their names (one
+# documentation stub each).
+MODULE_BIN = ROOT / "collection/files/pgha"
+MODULES = sorted(p.stem for p in (ROOT / "collection/plugins/modules").glob("*.py"))
 
 
 def pytest_configure(config):
@@ -26,15 +30,13 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def collections_path(tmp_path_factory):
-    """A collections path whose pgha.cluster is this checkout's collection/ (binaries built
+    """A collections path whose pgha.cluster is this checkout's collection/ (its binary built
     by `make modules`)."""
     base = tmp_path_factory.mktemp("collections")
     ns = base / "ansible_collections" / "pgha"
     ns.mkdir(parents=True)
     (ns / "cluster").symlink_to(ROOT / "collection")
-    missing = [p.stem for p in (ROOT / "crates/modules/src/bin").glob("*.rs")
-               if not (ROOT / "collection/plugins/modules" / p.stem).exists()]
-    assert not missing, f"module binaries missing (run `make modules`): {missing}"
+    assert MODULE_BIN.exists(), f"the module binary {MODULE_BIN} is missing (run `make modules`)"
     return base
 
 
@@ -78,8 +80,10 @@ class Ansible:
         env = dict(self.env, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json")
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
         text = proc.stdout + proc.stderr
-        start = proc.stdout.find("{")
-        assert start >= 0, f"no JSON from ansible: {text}"
+        # the json callback's document: the first line that is "{" (with -vvv, the commands
+        # Ansible logs before it hold braces too)
+        start = 0 if proc.stdout.startswith("{\n") else proc.stdout.find("\n{\n") + 1
+        assert start > 0 or proc.stdout.startswith("{\n"), f"no JSON from ansible: {text}"
         doc = json.loads(proc.stdout[start:])
         result = doc["plays"][0]["tasks"][0]["hosts"]["localhost"]
         return result, text

@@ -30,9 +30,9 @@ def playbook(path, hba, fqcn):
 
 
 def main():
-    binary = ROOT / "collection/plugins/modules/pg_hba"
+    binary = ROOT / "collection/files/pgha"  # every module; a copy named pg_hba runs pg_hba
     if not binary.exists():
-        sys.exit("module binaries missing: run `make modules`")
+        sys.exit("module binary missing: run `make modules`")
     work = Path(tempfile.mkdtemp(prefix="pgha-bench-arch-"))
     ours_ns = work / "ours/ansible_collections/pgha"
     ours_ns.mkdir(parents=True)

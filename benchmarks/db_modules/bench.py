@@ -115,7 +115,7 @@ def main():
         (work / "AnsiballZ_postgresql_user.py").chmod(0o644)
         (work / "args.json").write_text(json.dumps(args))
         (work / "args.json").chmod(0o644)
-        ours = [str(ROOT / "collection/plugins/modules/pg_role"), str(work / "args.json")]
+        ours = [str(ROOT / "collection/files/pgha"), "pg_role", str(work / "args.json")]
         # The venv's interpreter may live where postgres cannot run it (a pyenv build under
         # /root): the system python3 of the same minor version runs the payload, with the
         # venv's site-packages (psycopg2) on its path.

@@ -1,5 +1,5 @@
-"""The collection as users and Galaxy judge it: the tarball holds every binary (executable,
-x86_64 ELF) and its action, and no build leftovers; `ansible-doc -t role` shows every role's
+"""The collection as users and Galaxy judge it: the tarball holds the module binary (executable,
+x86_64 ELF, its sha256 beside it), every module's docs stub and action, and no build leftovers; `ansible-doc -t role` shows every role's
 argument spec from the installed tarball; `ansible-test sanity` passes offline with only the
 ignores that scripts/collection_meta.py writes (each with its reason); the files that
 follow from the module list are current; ansible-lint (production profile) is clean.
@@ -12,6 +12,7 @@ ansible-test's pip bootstrap host is not reachable here, so get_pip_offline.py s
 download (see that file; tried with an empty HOME).
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -25,13 +26,13 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from conftest import ROOT, VENV_BIN
+from conftest import MODULE_BIN, MODULES, ROOT, VENV_BIN
 
 sys.path.insert(0, str(ROOT / "scripts"))  # the collection's tooling lives there, not among the tests
 import collection_meta  # noqa: E402
 
 COLLECTION = ROOT / "collection"
-BINARIES = sorted(p.stem for p in (ROOT / "crates/modules/src/bin").glob("*.rs"))
+BINARIES = MODULES
 ROLES = sorted(p.parent.parent.name for p in COLLECTION.glob("roles/*/meta/argument_specs.yml"))
 LEFTOVERS = ("__pycache__", ".pyc", ".pytest_cache", ".tmp", "~", ".orig", ".rej", ".tar.gz", "tests/output/",
              ".ansible/", "target/", ".plugin-cache.yaml")
@@ -39,8 +40,7 @@ LEFTOVERS = ("__pycache__", ".pyc", ".pytest_cache", ".tmp", "~", ".orig", ".rej
 
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory):
-    missing = [n for n in BINARIES if not (COLLECTION / "plugins/modules" / n).exists()]
-    assert not missing, f"module binaries missing (run `make modules`): {missing}"
+    assert MODULE_BIN.exists(), f"the module binary {MODULE_BIN} is missing (run `make modules`)"
     out = tmp_path_factory.mktemp("dist")
     r = subprocess.run([str(VENV_BIN / "ansible-galaxy"), "collection", "build", "--force", "--output-path", str(out)],
                        cwd=COLLECTION, capture_output=True, text=True, timeout=300)
@@ -68,15 +68,19 @@ def test_generated_files_are_current():
 def test_tarball_has_binaries_actions_and_no_leftovers(tarball):
     with tarfile.open(tarball) as tf:
         members = {m.name: m for m in tf.getmembers()}
+        m = members.get("files/pgha")
+        assert m is not None and m.isfile(), "the module binary is not in the tarball"
+        assert m.mode & 0o111 == 0o111, f"files/pgha: mode {oct(m.mode)} is not executable"
+        data = tf.extractfile(m).read()
+        # ELF, 64-bit, little endian, e_machine 62 = x86-64
+        assert data[:4] == b"\x7fELF" and data[4] == 2 and data[18] == 62, "files/pgha is not an x86_64 ELF binary"
+        digest = tf.extractfile(members["files/pgha.sha256"]).read().split()[0].decode()
+        assert digest == hashlib.sha256(data).hexdigest(), "files/pgha.sha256 is stale (run `make modules`)"
         for name in BINARIES:
-            m = members.get(f"plugins/modules/{name}")
-            assert m is not None and m.isfile(), f"{name} is not in the tarball"
-            assert m.mode & 0o111 == 0o111, f"{name}: mode {oct(m.mode)} is not executable"
-            head = tf.extractfile(m).read(20)
-            # ELF, 64-bit, little endian, e_machine 62 = x86-64
-            assert head[:4] == b"\x7fELF" and head[4] == 2 and head[18] == 62, f"{name} is not an x86_64 ELF binary"
-            assert f"plugins/modules/{name}.yml" in members, f"{name} has no docs in the tarball"
-            assert f"plugins/action/{name}.py" in members, f"{name} has no platform-check action"
+            assert f"plugins/modules/{name}.py" in members, f"{name} has no docs stub in the tarball"
+            assert f"plugins/action/{name}.py" in members, f"{name} has no action"
+        assert not [n for n in members if n.startswith("plugins/modules/") and not n.endswith((".py", "/"))
+                    and n != "plugins/modules"], "plugins/modules holds something besides docs stubs"
     leftovers = [n for n in members if any(x in n or n.endswith(x) for x in LEFTOVERS)]
     assert not leftovers, leftovers
 
@@ -134,20 +138,11 @@ def test_ansible_test_sanity(tarball, tmp_path):
 LINT_PATHS = ["collection/roles/proxmox_vm", "collection/plugins/modules", "collection/meta", "collection/galaxy.yml",
               "collection/changelogs", "collection/tests", "playbooks/provision_proxmox.yml",
               "playbooks/inventories/proxmox"]
-# ansible-lint's `sanity` rule permits only a fixed list of ansible-test ignores (Red Hat's
-# certification list: shebang is on it, validate-modules is not). The only entries it rejects are
-# the `validate-modules!skip` lines of the binary modules (validate-modules reads a module as
-# Python source; their docs are checked by test_docs.py instead), so this one subrule is skipped;
-# test_sanity_ignores_are_only_the_known_ones keeps it from hiding anything else.
-LINT_SKIP = "sanity[cannot-ignore]"
-
-
 def test_sanity_ignores_are_only_the_known_ones():
-    """What LINT_SKIP lets through: binary modules' validate-modules!skip, and shebang (which the
-    sanity rule permits anyway), nothing else."""
+    """The ignores are shebang lines of role scripts only (the sanity rule of ansible-lint permits
+    them): the modules are documentation stubs that validate-modules reads, with no ignore."""
     entries = [line.split("#", 1)[0].split() for line in collection_meta.IGNORE_FILE.read_text().splitlines()]
-    other = [e for e in entries if e and not (e[1] == "validate-modules!skip" and e[0].removeprefix("plugins/modules/")
-                                             in BINARIES or e[1] == "shebang")]
+    other = [e for e in entries if e and e[1] != "shebang"]
     assert not other, other
 
 
@@ -156,6 +151,6 @@ def test_ansible_lint_production():
     ansible-lint's production profile (.ansible-lint)."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "playbooks/collections"),
                PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}", NO_COLOR="1")
-    r = subprocess.run([str(VENV_BIN / "ansible-lint"), "--nocolor", "-x", LINT_SKIP, *LINT_PATHS], cwd=ROOT, env=env,
+    r = subprocess.run([str(VENV_BIN / "ansible-lint"), "--nocolor", *LINT_PATHS], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]

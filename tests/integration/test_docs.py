@@ -1,5 +1,6 @@
-"""Every module binary has docs whose options are exactly the parameters the binary accepts,
-secret options say so, and ansible-doc renders them from the collection.
+"""Every module has docs (a documentation-only stub plugins/modules/<name>.py) whose options are
+exactly the parameters the binary's module accepts (`pgha <name> --describe`), secret options say
+so, and ansible-doc renders them from the collection.
 
 Secret options: the binary's Spec lists them in NO_LOG, and `--describe` gives each parameter's
 `no_log`. The docs carry no `no_log` key (ansible-test's docs schema rejects it); instead the
@@ -7,6 +8,7 @@ description of each such option says NO_LOG_SENTENCE, and only theirs does. An o
 looks secret (SECRET_WORDS) must be no_log in the binary unless NOT_SECRET says why not.
 """
 
+import ast
 import json
 import re
 import subprocess
@@ -14,11 +16,11 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import ROOT, VENV_BIN
+from conftest import MODULE_BIN, MODULES, ROOT, VENV_BIN
 
 MODULE_DIR = ROOT / "collection/plugins/modules"
 FRAGMENT_DIR = ROOT / "collection/plugins/doc_fragments"
-BINARIES = sorted(p.stem for p in (ROOT / "crates/modules/src/bin").glob("*.rs"))
+BINARIES = MODULES
 NO_LOG_SENTENCE = "Not logged (no_log)."
 SECRET_WORDS = ("password", "secret", "key")
 # (module, option) -> why an option with a secret-looking name holds no secret.
@@ -78,14 +80,24 @@ def module_options(documentation: dict) -> dict:
     return options
 
 
+def stub_strings(name: str) -> dict:
+    """DOCUMENTATION, EXAMPLES and RETURN of a module's stub, as the strings they are."""
+    doc_file = MODULE_DIR / f"{name}.py"
+    assert doc_file.exists(), f"{name} has no docs stub"
+    tree = ast.parse(doc_file.read_text())
+    return {n.targets[0].id: n.value.value for n in tree.body
+            if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)}
+
+
 def load_documentation(name: str) -> tuple[dict, dict]:
-    doc_file = MODULE_DIR / f"{name}.yml"
-    assert doc_file.exists(), f"{name} has no docs file"
-    docs = yaml.safe_load(doc_file.read_text())
-    documentation = docs["DOCUMENTATION"]
-    if isinstance(documentation, str):
-        documentation = yaml.safe_load(documentation)
+    docs = stub_strings(name)
+    documentation = yaml.safe_load(docs["DOCUMENTATION"])
     return docs, documentation
+
+
+def test_binary_has_exactly_the_documented_modules():
+    listed = subprocess.run([str(MODULE_BIN), "--list"], capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(listed) == BINARIES
 
 
 @pytest.mark.parametrize("name", BINARIES)
@@ -93,7 +105,8 @@ def test_docs_match_binary(name):
     docs, documentation = load_documentation(name)
     assert documentation["module"] == name
     options = module_options(documentation)
-    described = json.loads(subprocess.run([str(MODULE_DIR / name), "--describe"], capture_output=True, text=True, check=True).stdout)
+    described = json.loads(subprocess.run([str(MODULE_BIN), name, "--describe"], capture_output=True, text=True,
+                                          check=True).stdout)
     assert sorted(options) == sorted(p["name"] for p in described), f"{name}: docs and binary disagree"
     for p in described:
         doc_aliases = sorted(options[p["name"]].get("aliases", []))
@@ -145,26 +158,28 @@ def test_ansible_doc_renders(name, rendered):
     assert "OPTIONS" in text
     # what users read: every "not logged" sentence of the docs (and of the fragments they use) shows
     _, documentation = load_documentation(name)
-    docs = " ".join(" ".join([(MODULE_DIR / f"{name}.yml").read_text(), *fragment_texts(documentation)]).split())
+    docs = " ".join(" ".join([(MODULE_DIR / f"{name}.py").read_text(), *fragment_texts(documentation)]).split())
     assert text.count(NO_LOG_SENTENCE) == docs.count(NO_LOG_SENTENCE)
 
 
 @pytest.mark.parametrize("name", BINARIES)
 def test_bad_input_is_a_json_failure(name, tmp_path):
     """Unknown parameters, a missing args file and non-JSON args all fail with JSON, exit 1."""
-    binary = str(MODULE_DIR / name)
+    binary = [str(MODULE_BIN), name]
     args = tmp_path / "args"
     args.write_text(json.dumps({"no_such_option": 1, "_ansible_check_mode": False, "_ansible_whatever": 1}))
-    r = subprocess.run([binary, str(args)], capture_output=True, text=True)
+    r = subprocess.run([*binary, str(args)], capture_output=True, text=True)
     out = json.loads(r.stdout)
     assert r.returncode == 1 and out["failed"] is True
     assert f"Unsupported parameters for ({name}) module: no_such_option" in out["msg"]
     assert "panicked" not in r.stdout + r.stderr
     for bad in ("not json", "[1, 2]"):
         args.write_text(bad)
-        r = subprocess.run([binary, str(args)], capture_output=True, text=True)
+        r = subprocess.run([*binary, str(args)], capture_output=True, text=True)
         assert r.returncode == 1 and json.loads(r.stdout)["failed"] is True
-    r = subprocess.run([binary, str(tmp_path / "missing")], capture_output=True, text=True)
+        r = subprocess.run([*binary, "-"], input=bad, capture_output=True, text=True)  # the fast path's stdin
+        assert r.returncode == 1 and "on standard input" in json.loads(r.stdout)["msg"]
+    r = subprocess.run([*binary, str(tmp_path / "missing")], capture_output=True, text=True)
     assert r.returncode == 1 and "cannot read the args file" in json.loads(r.stdout)["msg"]
 
 

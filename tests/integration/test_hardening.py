@@ -26,7 +26,7 @@ import pytest
 
 from conftest import ROOT
 
-MODULES = ROOT / "collection" / "plugins" / "modules"
+MODULE_BIN = ROOT / "collection" / "files" / "pgha"  # every module: pgha <module> <args-file>
 
 # Arguments that make each file module write (creating the file when allowed).
 WRITES = {
@@ -189,7 +189,7 @@ def test_character_device_is_refused_not_replaced(ansible, tmp_path, module):
 def run_binary(module, args, tmp_path):
     argsfile = tmp_path / "args.json"
     argsfile.write_text(json.dumps(args))
-    r = subprocess.run([str(MODULES / module), str(argsfile)], capture_output=True, text=True, timeout=30)
+    r = subprocess.run([str(MODULE_BIN), module, str(argsfile)], capture_output=True, text=True, timeout=30)
     return r.returncode, json.loads(r.stdout)
 
 

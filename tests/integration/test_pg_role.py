@@ -146,12 +146,12 @@ def test_password_from_pgpass_and_clear_errors(ansible, pg, tmp_path):
     passfile.chmod(0o600)
     args = tmp_path / "args"
     args.write_text(json.dumps(base))
-    binary = os.path.join(os.path.dirname(__file__), "..", "..", "collection", "plugins", "modules", "pg_role")
-    r = subprocess.run([binary, str(args)], capture_output=True, text=True, env=dict(os.environ, PGPASSFILE=str(passfile)))
+    binary = [os.path.join(os.path.dirname(__file__), "..", "..", "collection", "files", "pgha"), "pg_role"]
+    r = subprocess.run([*binary, str(args)], capture_output=True, text=True, env=dict(os.environ, PGPASSFILE=str(passfile)))
     out = json.loads(r.stdout)
     assert out["changed"] is True and "made_by_admin" in roles(pg), out
     passfile.chmod(0o644)
-    r = subprocess.run([binary, str(args)], capture_output=True, text=True, env=dict(os.environ, PGPASSFILE=str(passfile)))
+    r = subprocess.run([*binary, str(args)], capture_output=True, text=True, env=dict(os.environ, PGPASSFILE=str(passfile)))
     out = json.loads(r.stdout)
     assert out["failed"] is True and "was skipped for its permissions" in out["msg"], out
 

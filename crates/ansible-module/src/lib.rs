@@ -1,7 +1,9 @@
 //! Ansible's module protocol for binary modules.
 //!
 //! Ansible runs a binary module as `<binary> <args-file>`; the file holds one JSON object of
-//! the task's parameters plus `_ansible_*` keys. A module prints exactly one JSON object. This
+//! the task's parameters plus `_ansible_*` keys. The collection's action plugin runs the
+//! multi-call binary as `pgha <module> -` instead, with that JSON object on standard input (no
+//! args file on the target): [`run_with`] takes `-` for standard input. A module prints exactly one JSON object. This
 //! crate does everything around the module's own logic: typed parameters with Ansible's
 //! conversions and wording, check and diff mode, `no_log` scrubbing, a panic hook that still
 //! prints JSON, and atomic file writes with backups, modes and owners.
@@ -83,8 +85,13 @@ static SECRETS: Mutex<(Vec<String>, Vec<&'static str>)> = Mutex::new((Vec::new()
 /// Runs a module: reads argv[1], checks and parses the parameters, calls `run`, prints the
 /// result and exits (0, or 1 when failed). Never returns.
 pub fn main<P: Params>(name: &'static str, run: impl FnOnce(&mut Module, P) -> Result<Response, Error>) -> ! {
+    run_with(name, std::env::args().nth(1), run)
+}
+
+/// Runs a module as [`main`] does, with its one argument given: the path of an args file,
+/// `-` to read the args JSON from standard input, or `--describe`. Never returns.
+pub fn run_with<P: Params>(name: &'static str, args: Option<String>, run: impl FnOnce(&mut Module, P) -> Result<Response, Error>) -> ! {
     install_panic_hook(name);
-    let args = std::env::args().nth(1);
     if args.as_deref() == Some("--describe") {
         // Lets the docs test compare the binary's parameters with its documentation.
         let mut spec = Vec::new();
@@ -154,7 +161,15 @@ fn flag(key: &str, v: &Value) -> Result<bool, Error> {
 
 fn load<P: Params>(name: &str, path: Option<&str>, module: &mut Module) -> Result<Loaded<P>, Error> {
     let path = path.ok_or_else(|| fail!("{name}: expected the path of an Ansible args file as the first argument"))?;
-    let text = std::fs::read_to_string(path).map_err(|e| fail!("cannot read the args file {path}: {e}"))?;
+    let text = if path == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text)
+            .map_err(|e| fail!("cannot read the module arguments from standard input: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|e| fail!("cannot read the args file {path}: {e}"))?
+    };
+    let path = if path == "-" { "on standard input" } else { path };
     let all: Value = serde_json::from_str(&text).map_err(|e| fail!("the args file {path} is not JSON: {e}"))?;
     let Value::Object(all) = all else {
         return Err(fail!("the args file {path} must hold a JSON object"));

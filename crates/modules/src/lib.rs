@@ -2,13 +2,15 @@
 //! `pgpass`, `pg_config`, `repmgr_config`), and the glue they share: the file-module flow
 //! ([`file_module`]) and turning task values into configuration-file text. Parsing and
 //! editing the formats is `pgconf`'s; the module protocol and safe file access are
-//! `ansible_module`'s. Each binary in `src/bin` is a thin entry into one of these modules.
+//! `ansible_module`'s. One binary, `pgha` (`src/bin/pgha.rs`), runs every module of the
+//! collection by name ([`multicall`]).
 
 #![deny(missing_docs)]
 
 use serde_json::Value;
 
 pub mod file_module;
+pub mod multicall;
 pub mod pg_config;
 pub mod pg_hba;
 pub mod pgpass;
