@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The fence (crates/fence), which pgha.cluster.fence installs on the nodes.
 FENCE_BIN := collection/roles/fence/files/pgha-fence
 
-.PHONY: all setup venv modules collection test test-unit test-integration test-default-lab test-lab drills test-replication test-sanity demo clean
+.PHONY: all setup venv modules collection test test-unit test-integration test-default-lab test-lab drills drills-day2 test-replication test-sanity demo clean
 
 all: modules
 
@@ -84,6 +84,14 @@ drills: venv
 	@docker network inspect pgha_lab >/dev/null 2>&1 || { echo "drills: no pgha_lab network (make demo first)"; exit 1; }
 	$(LAB_MOLECULE) side_effect -s pgpool
 	$(LAB_MOLECULE) verify -s pgpool
+
+## The day-2 drills (issue 13) on the lab that `make demo` built, under the write client:
+## site.yml with a restart-required setting (and back), playbooks/rolling_restart.yml.
+## Figures to $(PGHA_DRILL_RESULTS)/day2-pgpool.json; exit 1 when a goal is missed.
+PGHA_DRILL_RESULTS ?= /tmp/pgha-drills
+drills-day2: venv
+	@docker network inspect pgha_lab >/dev/null 2>&1 || { echo "drills-day2: no pgha_lab network (make demo first)"; exit 1; }
+	$(VENV)/bin/python molecule/pgpool/drills.py restart-setting rolling-restart --out $(PGHA_DRILL_RESULTS)/day2-pgpool.json
 
 test-replication:
 	molecule/image/build.sh >/dev/null
