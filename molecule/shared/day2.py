@@ -6,9 +6,10 @@ outage and acknowledged writes lost; how often the primary moved (from the monit
 a planned switchover moves it once, anything more is an unplanned failover); every node up and
 streaming afterwards; and `site.yml` run again changes nothing.
 
-    restart-setting   site.yml with a restart-required setting changed (max_connections), on the
+    restart-setting   site.yml with a restart-required setting raised (max_connections), on the
                       running cluster: standbys restarted one at a time, the primary by a
-                      switchover; then the setting is put back the same way
+                      switchover; then lowered back, which must be refused before anything is
+                      written, with no failed write
     rolling-restart   playbooks/rolling_restart.yml (every node, same order)
 """
 
@@ -100,23 +101,26 @@ def operation(lab, workdir, name, playbook, extra, moves_primary=True):
 
 
 def restart_setting(lab, workdir):
-    """site.yml with a restart-required setting changed, then put back: two operations."""
+    """site.yml raising a restart-required setting (max_connections), then the same setting
+    lowered back, which the postgresql role refuses before writing anything (a standby does not
+    start below its primary's value, so lowering needs the primary restarted first)."""
     now = lab.setting_now()
-    new = 150 if now != "150" else 160
-    changed, ok1 = operation(lab, workdir, "restart-setting", "playbooks/site.yml",
-                             ["-e", f'{{"postgresql_settings_extra": {{"{SETTING}": {new}}}}}'])
-    changed["setting"] = f"{SETTING} {now} -> {new}"
-    changed["setting_after"] = lab.setting_now()
-    ok1 = ok1 and changed["setting_after"] == str(new)
-    # pg_config leaves settings it is not given alone: putting the old value back is a change
-    # of its own, given explicitly (the lab's default is not in its postgresql.conf).
-    back, ok2 = operation(lab, workdir, "restart-setting-back", "playbooks/site.yml",
-                          ["-e", f'{{"postgresql_settings_extra": {{"{SETTING}": {now}}}}}'])
-    back["setting"] = f"{SETTING} {new} -> {now}"
-    back["setting_after"] = lab.setting_now()
-    ok2 = ok2 and back["setting_after"] == now
-    return {"drill": "restart-setting", "steps": [changed, back], **{k: changed[k] for k in FIGURES if k in changed},
-            "back": {k: back[k] for k in FIGURES if k in back}}, ok1 and ok2
+    new = int(now) + 10
+    raised, ok1 = operation(lab, workdir, "restart-setting", "playbooks/site.yml",
+                            ["-e", f'{{"postgresql_settings_extra": {{"{SETTING}": {new}}}}}'])
+    raised["setting"] = f"{SETTING} {now} -> {new}"
+    raised["setting_after"] = lab.setting_now()
+    ok1 = ok1 and raised["setting_after"] == str(new)
+    probe = lab.probe("lower-refused", workdir)
+    rc, seconds, out = lab.playbook("playbooks/site.yml", "-e", f'{{"postgresql_settings_extra": {{"{SETTING}": {now}}}}}')
+    writes = probe.finish()
+    refused = {"drill": "lower-refused", "rc": rc, "playbook_seconds": seconds, "refused": "Not lowering" in out,
+               "writes_failed": writes["attempts"] - writes["acked"], "writes_lost": writes["lost"],
+               "setting_after": lab.setting_now(), "whole_after": lab.streaming()}
+    ok2 = (rc != 0 and refused["refused"] and refused["writes_failed"] == 0 and writes["lost"] == 0
+           and refused["setting_after"] == str(new) and refused["whole_after"])
+    return {"drill": "restart-setting", "steps": [raised, refused], **{k: raised[k] for k in FIGURES if k in raised},
+            "lower_refused": {k: refused[k] for k in ("rc", "refused", "writes_failed", "setting_after", "whole_after")}}, ok1 and ok2
 
 
 def rolling_restart(lab, workdir):
