@@ -40,7 +40,7 @@ import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
 import day2  # noqa: E402
-from labdrill import (PSQL, Monitor, Probe, docker, fence_order, journal, log, roles as all_roles,  # noqa: E402
+from labdrill import (Monitor, Probe, docker, fence_order, journal, local_sql, log, roles as all_roles,  # noqa: E402
                       timeline, timeline_table, wait_for, wait_systemd)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,15 +221,11 @@ def streaming():
 
 
 def wal_streaming(node):
-    p = docker("exec", "-u", "postgres", node, PSQL, "-XAtq", "-h", "/var/run/postgresql", "-d", "postgres", "-c",
-               "select count(*) from pg_stat_wal_receiver where status = 'streaming'", timeout=10)
-    return p.returncode == 0 and p.stdout.strip() == "1"
+    return local_sql(node, "select count(*) from pg_stat_wal_receiver where status = 'streaming'", timeout=10) == "1"
 
 
 def setting_now():
-    p = docker("exec", "-u", "postgres", NODES[0], PSQL, "-XAtq", "-h", "/var/run/postgresql", "-d", "postgres", "-c",
-               f"show {day2.SETTING}", timeout=10)
-    return p.stdout.strip()
+    return local_sql(NODES[0], f"show {day2.SETTING}", timeout=10) or ""
 
 
 LAB = day2.Lab(NODES, ROOT / "playbooks/inventories/lab", probe_, monitor, roles, streaming, setting_now)

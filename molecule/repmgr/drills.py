@@ -34,7 +34,6 @@ Only this scenario's containers (repmgr1..3) and network (pgha_repmgr) are touch
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,8 +42,9 @@ import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
 import day2  # noqa: E402
-from labdrill import (PSQL, Monitor, Probe, docker, fence_order, journal, log, roles as all_roles,  # noqa: E402
-                      timeline, timeline_table, wait_for)
+import labdrill  # noqa: E402
+from labdrill import (Monitor, Probe, docker, fence_order, journal, log, roles as all_roles,  # noqa: E402
+                      timeline, timeline_table, wait_for, local_sql)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = Path(__file__).resolve().parent
@@ -54,18 +54,6 @@ ADDRESS = {n: f"10.0.1.{181 + i}" for i, n in enumerate(NODES)}
 NAME_OF = {a: n for n, a in ADDRESS.items()}
 POSTGRES_PASSWORD = "lab-postgres-3f9a"     # inventory/group_vars (not secrets; a private network)
 WRITE_GOAL = 15.0
-
-
-def local_sql(node, sql, timeout=5):
-    """Runs sql on the node's server through its socket; None when the container does not answer."""
-    try:
-        p = docker("exec", "-u", "postgres", node, PSQL, "-XAtq", "-h", "/var/run/postgresql", "-d", "postgres", "-c", sql,
-                   timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None
-    if p.returncode != 0 and "No such container" in p.stderr or "is not running" in p.stderr:
-        return None
-    return p.stdout.strip() if p.returncode == 0 else ""
 
 
 def role(node):
@@ -113,17 +101,7 @@ def accepts_write(node):
 
 
 def ansible_playbook(playbook, *extra):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "playbooks/collections"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="default")
-    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
-    env.pop("ANSIBLE_CONFIG", None)
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(SCENARIO / "inventory"), str(playbook), *extra]
-    t = time.monotonic()
-    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    seconds = round(time.monotonic() - t, 1)
-    if p.returncode != 0:
-        log(f"{' '.join(cmd[3:])} failed (rc {p.returncode}):\n" + p.stdout[-4000:] + p.stderr[-2000:])
-    return p.returncode, seconds, p.stdout
+    return labdrill.ansible_playbook(SCENARIO / "inventory", playbook, *extra)
 
 
 def the_primary():

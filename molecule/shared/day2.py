@@ -13,16 +13,11 @@ streaming afterwards; and `site.yml` run again changes nothing.
     rolling-restart   playbooks/rolling_restart.yml (every node, same order)
 """
 
-import os
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-from labdrill import log, wait_for
+from labdrill import ansible_playbook, log, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 SETTING = "max_connections"
 PLANNED_MOVES = 1          # one switchover per operation
 MOVE_OUTAGE_GOAL = 5.0     # seconds without a write, for an operation that moves the primary
@@ -38,17 +33,7 @@ class Lab:
         self.setting_now = setting_now
 
     def playbook(self, playbook, *extra, timeout=1200):
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "playbooks/collections"), ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_STDOUT_CALLBACK="default")
-        env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
-        env.pop("ANSIBLE_CONFIG", None)
-        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(self.inventory), str(playbook), *extra]
-        t = time.monotonic()
-        p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-        seconds = round(time.monotonic() - t, 1)
-        if p.returncode != 0:
-            log(f"{' '.join(cmd[3:])} failed (rc {p.returncode}):\n" + p.stdout[-5000:] + p.stderr[-2000:])
-        return p.returncode, seconds, p.stdout
+        return ansible_playbook(self.inventory, playbook, *extra, timeout=timeout)
 
 
 def changed_total(stdout):

@@ -50,6 +50,33 @@ def wait_systemd(node, timeout=60):
     return wait_for(f"systemd on {node}", up, timeout, step=0.5)
 
 
+def local_sql(node, sql, timeout=5):
+    """Runs sql on the node's server through its socket; None when the container does not answer."""
+    try:
+        p = docker("exec", "-u", "postgres", node, PSQL, "-XAtq", "-h", "/var/run/postgresql", "-d", "postgres", "-c", sql,
+                   timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    if p.returncode != 0 and "No such container" in p.stderr or "is not running" in p.stderr:
+        return None
+    return p.stdout.strip() if p.returncode == 0 else ""
+
+
+def ansible_playbook(inventory, playbook, *extra, timeout=900):
+    """ansible-playbook from the repository root with the collection in place; (rc, seconds, stdout)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "playbooks/collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK="default")
+    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+    env.pop("ANSIBLE_CONFIG", None)
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook), *extra]
+    t = time.monotonic()
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    seconds = round(time.monotonic() - t, 1)
+    if p.returncode != 0:
+        log(f"{' '.join(cmd[3:])} failed (rc {p.returncode}):\n" + p.stdout[-5000:] + p.stderr[-2000:])
+    return p.returncode, seconds, p.stdout
+
+
 def node_state(node, vip=None):
     """{"role": primary | standby | down | unreachable, "rw": accepts writes, "vip": holds the VIP
     (None without one)} of one node, through docker exec."""

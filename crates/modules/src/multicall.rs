@@ -49,10 +49,16 @@ modules! {
     repmgr_switchover => repmgr::switchover::run,
 }
 
+/// The module called `name` (`pg_hba`, `pgha.cluster.pg_hba`, or another collection's name for
+/// a copy of this binary: the last part names the module), as its entry in [`MODULES`].
+fn lookup(name: &str) -> Option<&'static (&'static str, Entry)> {
+    let leaf = name.rsplit('.').next().unwrap_or(name);
+    MODULES.iter().find(|(n, _)| *n == leaf)
+}
+
 /// The entry of the module called `name` (`pg_hba`, or `pgha.cluster.pg_hba`).
 pub fn entry(name: &str) -> Option<Entry> {
-    let leaf = name.rsplit('.').next().unwrap_or(name);
-    MODULES.iter().find(|(n, _)| *n == leaf).map(|(_, e)| *e)
+    lookup(name).map(|(_, e)| *e)
 }
 
 /// What an invocation asks for.
@@ -69,12 +75,7 @@ pub enum Call {
 /// Reads an invocation: `argv` as the process got it (`argv[0]` first). `module_of` reads the
 /// module name out of an args file (`_ansible_module_name`).
 pub fn parse(argv: &[String], module_of: impl FnOnce(&str) -> Result<String, String>) -> Call {
-    // `_ansible_module_name` is the name the task used: `pgha.cluster.pg_hba`, `pg_hba`, or
-    // another collection's name for a copy of this binary: the last part names the module.
-    let named = |n: &str| {
-        let leaf = n.rsplit('.').next().unwrap_or(n);
-        MODULES.iter().find(|(m, _)| *m == leaf).map(|(m, _)| *m)
-    };
+    let named = |n: &str| lookup(n).map(|(m, _)| *m);
     let program = argv
         .first()
         .map(|a| Path::new(a).file_name().and_then(|f| f.to_str()).unwrap_or(a))
