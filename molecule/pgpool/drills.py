@@ -49,14 +49,15 @@ PREFIX = os.environ.get("PGHA_LAB_PREFIX", "10.0.0")
 NODES = ["postgres1", "postgres2", "postgres3"]
 ADDRESS = {n: f"{PREFIX}.{181 + i}" for i, n in enumerate(NODES)}
 VIP = f"{PREFIX}.180"
-PGPOOL_PASSWORD = "lab-pgpool-b84e"      # the lab's group_vars (not secrets; a private network)
-POSTGRES_PASSWORD = "lab-postgres-3f9a"
+# The lab's group_vars (not secrets; a private network); a rotation drill changes them for a while.
+PASSWORDS = {"pgha_postgres_password": "lab-postgres-3f9a", "pgha_pgpool_password": "lab-pgpool-b84e",
+             "pgha_repl_password": "lab-repl-7c21", "pgha_pgpool_key": "lab-pgpoolkey-51d0"}
 VIP_GOAL = 10.0
 
 
 def probe_(name, workdir):
     """The write client, inserting through the VIP."""
-    return Probe(name, workdir, [f"--host={VIP}"], POSTGRES_PASSWORD, duration=600)
+    return Probe(name, workdir, [f"--host={VIP}"], PASSWORDS["pgha_postgres_password"], duration=600)
 
 
 def monitor():
@@ -68,7 +69,7 @@ def monitor():
 def vip_query(timeout=2):
     """Whether Pgpool-II answers a query on the VIP."""
     try:
-        conn = psycopg2.connect(host=VIP, port=9999, user="pgpool", password=PGPOOL_PASSWORD, dbname="postgres",
+        conn = psycopg2.connect(host=VIP, port=9999, user="pgpool", password=PASSWORDS["pgha_pgpool_password"], dbname="postgres",
                                 connect_timeout=timeout, options="-c statement_timeout=2000")
         try:
             with conn.cursor() as cur:
@@ -111,7 +112,7 @@ def heal():
 def pool_nodes():
     for _ in range(30):
         try:
-            conn = psycopg2.connect(host=VIP, port=9999, user="pgpool", password=PGPOOL_PASSWORD, dbname="postgres", connect_timeout=2)
+            conn = psycopg2.connect(host=VIP, port=9999, user="pgpool", password=PASSWORDS["pgha_pgpool_password"], dbname="postgres", connect_timeout=2)
             try:
                 with conn.cursor() as cur:
                     cur.execute("SHOW pool_nodes")
@@ -228,9 +229,54 @@ def setting_now():
     return local_sql(NODES[0], f"show {day2.SETTING}", timeout=10) or ""
 
 
-LAB = day2.Lab(NODES, ROOT / "playbooks/inventories/lab", probe_, monitor, roles, streaming, setting_now)
+def pgpool_starts():
+    """When Pgpool-II last started on each node (systemd's monotonic stamp): which ones restarted."""
+    return {n: docker("exec", n, "systemctl", "show", "-p", "ActiveEnterTimestampMonotonic", "--value", "pgpool2",
+                      timeout=10).stdout.strip() for n in NODES}
+
+
+def pgpool_show(key):
+    """A pgpool.conf value as the Pgpool-II behind the VIP runs it (PGPOOL SHOW)."""
+    conn = psycopg2.connect(host=VIP, port=9999, user="pgpool", password=PASSWORDS["pgha_pgpool_password"], dbname="postgres", connect_timeout=5)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"PGPOOL SHOW {key}")
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def pgpool_setting(workdir, name, key, new, restart):
+    """site.yml with one pgpool.conf key changed under the write client. A reload-only key:
+    nothing restarts and no write fails. A restart-only key: every Pgpool-II restarts once, one at
+    a time, the VIP holder last (the VIP moves once; its sessions end, the client reconnects),
+    no backend is failed over."""
+    old = pgpool_show(key)
+    extra = ["-e", json.dumps({"pgpool_settings_extra": {key: new}})]
+    result, ok = day2.operation(LAB, workdir, name, "playbooks/site.yml", extra, moves_primary=False,
+                                outage_goal=day2.MOVE_OUTAGE_GOAL if restart else None, max_vip_moves=1 if restart else 0)
+    result["setting"] = f"{key} {old} -> {new}"
+    result["setting_after"] = pgpool_show(key)
+    expected_restarts = NODES if restart else []
+    ok = ok and result["setting_after"] == str(new) and result["manager_restarted"] == expected_restarts
+    ok = ok and all(n["status"] in ("up", "waiting") for n in pool_nodes())
+    return result, ok
+
+
+def pgpool_reload(workdir):
+    new = "notice" if pgpool_show("log_min_messages") != "notice" else "warning"
+    return pgpool_setting(workdir, "pgpool-reload", "log_min_messages", new, restart=False)
+
+
+def pgpool_restart(workdir):
+    return pgpool_setting(workdir, "pgpool-restart", "num_init_children", int(pgpool_show("num_init_children")) + 1, restart=True)
+
+
+LAB = day2.Lab(NODES, ROOT / "playbooks/inventories/lab", probe_, monitor, roles, streaming, setting_now, pgpool_starts, PASSWORDS)
 DRILLS = {"leader-kill": leader_kill, "partition": partition,
-          "restart-setting": lambda w: day2.restart_setting(LAB, w), "rolling-restart": lambda w: day2.rolling_restart(LAB, w)}
+          "restart-setting": lambda w: day2.restart_setting(LAB, w), "rolling-restart": lambda w: day2.rolling_restart(LAB, w),
+          "pgpool-reload": pgpool_reload, "pgpool-restart": pgpool_restart,
+          **{f"rotate-{v.removeprefix('pgha_').removesuffix('_password')}": (lambda w, v=v: day2.rotate(LAB, w, v)) for v in PASSWORDS}}
 
 
 def main():
@@ -256,7 +302,7 @@ def main():
         print(f"{r['drill']}: " + ", ".join(f"{k}={r[k]}" for k in
               ("vip_back_seconds", "vip_query_seconds", "new_primary_seconds", "old_primary_stopped_by_seconds",
                "standby_promoted_after_seconds", "fenced_before_promotion", "write_outage_seconds", "writes_lost", "max_primaries",
-               "max_vip_holders", "all_up", *day2.FIGURES, "goals_met") if k in r))
+               "max_vip_holders", "all_up", *day2.FIGURES, "vip_moves", "manager_restarted", "setting", "goals_met") if k in r))
     return 0 if passed else 1
 
 

@@ -52,7 +52,9 @@ NETWORK = "pgha_repmgr"
 NODES = ["repmgr1", "repmgr2", "repmgr3"]
 ADDRESS = {n: f"10.0.1.{181 + i}" for i, n in enumerate(NODES)}
 NAME_OF = {a: n for n, a in ADDRESS.items()}
-POSTGRES_PASSWORD = "lab-postgres-3f9a"     # inventory/group_vars (not secrets; a private network)
+# inventory/group_vars (not secrets; a private network); a rotation drill changes them for a while
+PASSWORDS = {"pgha_postgres_password": "lab-postgres-3f9a", "pgha_repl_password": "lab-repl-7c21",
+             "pgha_repmgr_password": "lab-repmgr-d41c"}
 WRITE_GOAL = 15.0
 
 
@@ -74,7 +76,7 @@ def upstream(node):
 
 def probe_(name, workdir):
     """The write client, writing to whichever node accepts writes."""
-    return Probe(f"repmgr-{name}", workdir, ["--hosts=" + ",".join(ADDRESS.values()), "--port=5432"], POSTGRES_PASSWORD,
+    return Probe(f"repmgr-{name}", workdir, ["--hosts=" + ",".join(ADDRESS.values()), "--port=5432"], PASSWORDS["pgha_postgres_password"],
                  duration=900, settle=3)
 
 
@@ -86,7 +88,7 @@ def monitor():
 
 def accepts_write(node):
     try:
-        conn = psycopg2.connect(host=ADDRESS[node], port=5432, user="postgres", password=POSTGRES_PASSWORD,
+        conn = psycopg2.connect(host=ADDRESS[node], port=5432, user="postgres", password=PASSWORDS["pgha_postgres_password"],
                                 dbname="postgres", connect_timeout=2, options="-c statement_timeout=1500")
         try:
             conn.autocommit = True
@@ -286,9 +288,10 @@ def setting_now():
     return local_sql(NODES[0], f"show {day2.SETTING}") or ""
 
 
-LAB = day2.Lab(NODES, SCENARIO / "inventory", probe_, monitor, roles, streaming, setting_now)
+LAB = day2.Lab(NODES, SCENARIO / "inventory", probe_, monitor, roles, streaming, setting_now, passwords=PASSWORDS)
 DRILLS = {"switchover": switchover, "kill": kill, "return": ret, "partition": partition,
-          "restart-setting": lambda w: day2.restart_setting(LAB, w), "rolling-restart": lambda w: day2.rolling_restart(LAB, w)}
+          "restart-setting": lambda w: day2.restart_setting(LAB, w), "rolling-restart": lambda w: day2.rolling_restart(LAB, w),
+          **{f"rotate-{v.removeprefix('pgha_').removesuffix('_password')}": (lambda w, v=v: day2.rotate(LAB, w, v)) for v in PASSWORDS}}
 FIGURES = tuple(dict.fromkeys(("dry_run_rc", "playbook_seconds", "promoted_seconds", "write_accepted_seconds", "sibling_follows_seconds",
            "rejoined_seconds", "old_primary_stopped_seconds", "old_primary_stopped_by_seconds", "standby_promoted_after_seconds",
            "fenced_before_promotion", "primary_after", "healed_by_itself_seconds", "write_outage_seconds",

@@ -27,10 +27,15 @@ class Lab:
     """What a scenario's drills.py hands over: its nodes, inventory, write client, monitor, and
     a reader of each node's role and streaming state."""
 
-    def __init__(self, nodes, inventory, probe, monitor, roles, streaming, setting_now):
+    def __init__(self, nodes, inventory, probe, monitor, roles, streaming, setting_now, starts=None, passwords=None):
         self.nodes, self.inventory = nodes, inventory
         self.probe, self.monitor, self.roles, self.streaming = probe, monitor, roles, streaming
         self.setting_now = setting_now
+        # {node: when its HA manager's service (Pgpool-II) last started}: which ones restarted
+        self.starts = starts or (lambda: {})
+        # {inventory variable: password} the drill's own clients log in with; the scenario's
+        # drills.py reads it, so a rotation drill updates it (and the write client's passfile)
+        self.passwords = passwords if passwords is not None else {}
 
     def playbook(self, playbook, *extra, timeout=1200):
         return ansible_playbook(self.inventory, playbook, *extra, timeout=timeout)
@@ -56,18 +61,40 @@ def primary_moves(samples, nodes):
     return moves
 
 
-def operation(lab, workdir, name, playbook, extra, moves_primary=True):
-    """Runs one day-2 operation under the write client and the monitor; returns its figures."""
+def vip_moves(samples):
+    """How many times the VIP went to another node, from the monitor's samples."""
+    by_round = {}
+    for s in samples:
+        by_round.setdefault(s["round"], []).append(s)
+    moves, last = 0, None
+    for k in sorted(by_round):
+        holders = [s["node"] for s in by_round[k] if s.get("vip")]
+        if len(holders) == 1:
+            if last is not None and holders[0] != last:
+                moves += 1
+            last = holders[0]
+    return moves
+
+
+def operation(lab, workdir, name, playbook, extra, moves_primary=True, outage_goal=None, max_vip_moves=None, on_done=None):
+    """Runs one day-2 operation under the write client and the monitor; returns its figures.
+    The write outage goal is MOVE_OUTAGE_GOAL when the operation moves the primary, else no
+    failed write at all (unless `outage_goal` says otherwise)."""
     before = lab.roles()
+    starts_before = lab.starts()
     probe, mon = lab.probe(name, workdir), lab.monitor()
     log(f"{name}: {playbook} {' '.join(extra)}")
     rc, seconds, out = lab.playbook(playbook, *extra)
+    if on_done:
+        on_done(probe)
     whole = wait_for("every node up and every standby streaming", lambda: lab.streaming(), 120, step=1)
     time.sleep(2)
     writes = probe.finish()
     seen = mon.finish()
     moves = primary_moves(mon.samples, lab.nodes)
     failed = writes["attempts"] - writes["acked"]
+    starts_after = lab.starts()
+    restarted = sorted(n for n in starts_after if starts_after[n] != starts_before.get(n))
     again_rc, again_seconds, again_out = lab.playbook("playbooks/site.yml", *extra)
     result = {
         "drill": name, "playbook": playbook, "rc": rc, "playbook_seconds": seconds,
@@ -75,12 +102,16 @@ def operation(lab, workdir, name, playbook, extra, moves_primary=True):
         "writes_attempted": writes["attempts"], "writes_acked": writes["acked"], "writes_failed": failed,
         "write_outage_seconds": writes["max_outage"], "writes_lost": writes["lost"],
         "primary_moves": moves, "unplanned_failovers": max(0, moves - (PLANNED_MOVES if moves_primary else 0)),
+        "vip_moves": vip_moves(mon.samples), "manager_restarted": restarted,
+        "outages": writes.get("outages", [])[:10], "errors": writes.get("errors", {}),
         "site_again_rc": again_rc, "site_again_changed": changed_total(again_out), "site_again_seconds": again_seconds,
         **seen,
     }
-    outage_goal = MOVE_OUTAGE_GOAL if moves_primary else 0.0
-    goals = [rc == 0, whole, writes["lost"] == 0, result["unplanned_failovers"] == 0,
-             writes["max_outage"] is not None and writes["max_outage"] <= outage_goal,
+    if outage_goal is None:
+        outage_goal = MOVE_OUTAGE_GOAL if moves_primary else 0.0
+    outage_ok = (writes["max_outage"] is not None and writes["max_outage"] <= outage_goal) if outage_goal else failed == 0
+    goals = [rc == 0, whole, writes["lost"] == 0, result["unplanned_failovers"] == 0, outage_ok,
+             max_vip_moves is None or result["vip_moves"] <= max_vip_moves,
              seen["max_primaries"] <= 1, again_rc == 0, result["site_again_changed"] == 0]
     return result, all(goals)
 
@@ -110,6 +141,35 @@ def restart_setting(lab, workdir):
 
 def rolling_restart(lab, workdir):
     return operation(lab, workdir, "rolling-restart", "playbooks/rolling_restart.yml", [])
+
+
+def rotate(lab, workdir, var):
+    """site.yml with one password (or Pgpool-II's key) changed, under the write client; then back
+    to the inventory's value, measured the same way. The write client is handed the new password
+    when the play is done (its passfile), as an application would be; until then it keeps its
+    session. Goals: no failed write, no failover, nothing restarted except for a new key (then
+    Pgpool-II one node at a time: the VIP moves once)."""
+    old = lab.passwords[var]
+    new = f"{old}-rotated-{int(time.time()) % 100000}"
+    key = var == "pgha_pgpool_key"
+    short = var.removeprefix("pgha_").removesuffix("_password")
+
+    def handing(value):
+        def hand(probe):
+            lab.passwords[var] = value
+            if var == "pgha_postgres_password":
+                probe.set_password(value)
+        return hand
+
+    steps, ok = [], True
+    for label, extra, value in ((f"rotate-{short}", ["-e", f"{var}={new}"], new), (f"rotate-{short}-back", [], old)):
+        result, good = operation(lab, workdir, label, "playbooks/site.yml", extra, moves_primary=False,
+                                 outage_goal=MOVE_OUTAGE_GOAL if key else None, max_vip_moves=1 if key else 0,
+                                 on_done=handing(value))
+        result["restarted_as_expected"] = result["manager_restarted"] == (sorted(lab.nodes) if key else [])
+        steps.append(result)
+        ok = ok and good and result["restarted_as_expected"]
+    return {"drill": f"rotate-{short}", "steps": steps, **{k: [s.get(k) for s in steps] for k in FIGURES + ("vip_moves", "manager_restarted")}}, ok
 
 
 FIGURES = ("rc", "playbook_seconds", "writes_failed", "write_outage_seconds", "writes_lost", "primary_moves",

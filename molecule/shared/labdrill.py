@@ -117,12 +117,23 @@ class Probe:
         self.stop_file = Path(workdir) / f"{name}.stop"
         self.out = Path(workdir) / f"{name}.json"
         self.stop_file.unlink(missing_ok=True)
-        env = dict(os.environ, PGPASSWORD=password)
+        # The password in a passfile, which libpq reads at every connection: a drill that
+        # rotates the password hands the client the new one as an application would.
+        self.passfile = Path(workdir) / f"{name}.pgpass"
+        self.set_password(password)
+        env = dict(os.environ, PGPASSFILE=str(self.passfile))
+        env.pop("PGPASSWORD", None)
         self.proc = subprocess.Popen(
             [sys.executable, str(WRITE_PROBE), *target, f"--run={name}-{int(time.time())}", f"--stop-file={self.stop_file}",
              f"--out={self.out}", f"--duration={duration}"], env=env, stdout=subprocess.DEVNULL)
         if settle:
             time.sleep(settle)
+
+    def set_password(self, password):
+        tmp = self.passfile.with_suffix(".tmp")
+        tmp.write_text("*:*:*:*:" + password.replace("\\", "\\\\").replace(":", "\\:") + "\n")
+        tmp.chmod(0o600)
+        tmp.replace(self.passfile)
 
     def finish(self, timeout=180):
         self.stop_file.touch()
