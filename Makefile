@@ -86,12 +86,16 @@ drills: venv
 	$(LAB_MOLECULE) verify -s pgpool
 
 ## The day-2 drills (issue 13) on the lab that `make demo` built, under the write client:
-## site.yml with a restart-required setting (and back), playbooks/rolling_restart.yml.
-## Figures to $(PGHA_DRILL_RESULTS)/day2-pgpool.json; exit 1 when a goal is missed.
+## site.yml with a restart-required setting (and back), playbooks/rolling_restart.yml, a
+## reload-only and a restart-only pgpool.conf change, each password and the pool_passwd key
+## rotated (and back), playbooks/upgrade.yml with nothing newer and with the packages rebuilt
+## under a higher version. Figures to $(PGHA_DRILL_RESULTS)/day2-pgpool.json; exit 1 when a
+## goal is missed. About 60 min on 2 cores (each operation runs site.yml again afterwards).
 PGHA_DRILL_RESULTS ?= /tmp/pgha-drills
+DAY2_DRILLS ?= restart-setting rolling-restart pgpool-reload pgpool-restart rotate-postgres rotate-repl rotate-pgpool rotate-pgpool_key upgrade
 drills-day2: venv
 	@docker network inspect pgha_lab >/dev/null 2>&1 || { echo "drills-day2: no pgha_lab network (make demo first)"; exit 1; }
-	$(VENV)/bin/python molecule/pgpool/drills.py restart-setting rolling-restart --out $(PGHA_DRILL_RESULTS)/day2-pgpool.json
+	$(VENV)/bin/python molecule/pgpool/drills.py $(DAY2_DRILLS) --out $(PGHA_DRILL_RESULTS)/day2-pgpool.json
 
 test-replication:
 	molecule/image/build.sh >/dev/null

@@ -276,7 +276,8 @@ LAB = day2.Lab(NODES, ROOT / "playbooks/inventories/lab", probe_, monitor, roles
 DRILLS = {"leader-kill": leader_kill, "partition": partition,
           "restart-setting": lambda w: day2.restart_setting(LAB, w), "rolling-restart": lambda w: day2.rolling_restart(LAB, w),
           "pgpool-reload": pgpool_reload, "pgpool-restart": pgpool_restart,
-          **{f"rotate-{v.removeprefix('pgha_').removesuffix('_password')}": (lambda w, v=v: day2.rotate(LAB, w, v)) for v in PASSWORDS}}
+          **{f"rotate-{v.removeprefix('pgha_').removesuffix('_password')}": (lambda w, v=v: day2.rotate(LAB, w, v)) for v in PASSWORDS},
+          "upgrade": lambda w: day2.upgrade(LAB, w, ["pgpool2", "libpgpool2", "postgresql-15", "postgresql-15-pgpool2"])}
 
 
 def main():

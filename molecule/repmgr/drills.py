@@ -291,7 +291,8 @@ def setting_now():
 LAB = day2.Lab(NODES, SCENARIO / "inventory", probe_, monitor, roles, streaming, setting_now, passwords=PASSWORDS)
 DRILLS = {"switchover": switchover, "kill": kill, "return": ret, "partition": partition,
           "restart-setting": lambda w: day2.restart_setting(LAB, w), "rolling-restart": lambda w: day2.rolling_restart(LAB, w),
-          **{f"rotate-{v.removeprefix('pgha_').removesuffix('_password')}": (lambda w, v=v: day2.rotate(LAB, w, v)) for v in PASSWORDS}}
+          **{f"rotate-{v.removeprefix('pgha_').removesuffix('_password')}": (lambda w, v=v: day2.rotate(LAB, w, v)) for v in PASSWORDS},
+          "upgrade": lambda w: day2.upgrade(LAB, w, ["postgresql-15", "postgresql-15-repmgr", "repmgr", "repmgr-common"])}
 FIGURES = tuple(dict.fromkeys(("dry_run_rc", "playbook_seconds", "promoted_seconds", "write_accepted_seconds", "sibling_follows_seconds",
            "rejoined_seconds", "old_primary_stopped_seconds", "old_primary_stopped_by_seconds", "standby_promoted_after_seconds",
            "fenced_before_promotion", "primary_after", "healed_by_itself_seconds", "write_outage_seconds",

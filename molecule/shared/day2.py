@@ -15,8 +15,11 @@ streaming afterwards; and `site.yml` run again changes nothing.
 
 import re
 import time
+from pathlib import Path
 
-from labdrill import ansible_playbook, log, wait_for
+from labdrill import ansible_playbook, docker, local_sql, log, wait_for
+
+UPGRADE_REPO = Path(__file__).resolve().parent / "upgrade_repo.sh"
 
 SETTING = "max_connections"
 PLANNED_MOVES = 1          # one switchover per operation
@@ -170,6 +173,51 @@ def rotate(lab, workdir, var):
         steps.append(result)
         ok = ok and good and result["restarted_as_expected"]
     return {"drill": f"rotate-{short}", "steps": steps, **{k: [s.get(k) for s in steps] for k in FIGURES + ("vip_moves", "manager_restarted")}}, ok
+
+
+def postmaster_starts(lab):
+    return {n: local_sql(n, "select pg_postmaster_start_time()", timeout=10) for n in lab.nodes}
+
+
+def installed(node, packages):
+    p = docker("exec", node, "dpkg-query", "-W", "-f=${Package}=${Version}\\n", *packages, timeout=30)
+    return sorted(p.stdout.split())
+
+
+def upgrade(lab, workdir, packages):
+    """playbooks/upgrade.yml twice under the write client. First with nothing newer to install:
+    nothing may change or restart. Then with every node's `packages` rebuilt under the next
+    version in a local repository (upgrade_repo.sh; the lab reaches no archive): the packages are
+    upgraded, every server restarts once in the rolling order (the primary by one switchover)."""
+    steps, ok = [], True
+    pg_before = postmaster_starts(lab)
+    none, good = operation(lab, workdir, "upgrade-nothing-newer", "playbooks/upgrade.yml", [], moves_primary=False, max_vip_moves=0)
+    none["postgres_restarted"] = sorted(n for n, t in postmaster_starts(lab).items() if t != pg_before[n])
+    good = good and none["postgres_restarted"] == [] and none["manager_restarted"] == []
+    steps.append(none)
+    ok = ok and good
+    for node in lab.nodes:
+        docker("cp", str(UPGRADE_REPO), f"{node}:/root/upgrade_repo.sh", timeout=30)
+        p = docker("exec", node, "/root/upgrade_repo.sh", *packages, timeout=600)
+        if p.returncode != 0:
+            log(f"upgrade_repo.sh on {node} failed: {p.stderr[-2000:]}")
+            return {"drill": "upgrade", "steps": steps, "error": p.stderr[-500:]}, False
+    before = {n: installed(n, packages) for n in lab.nodes}
+    pg_before = postmaster_starts(lab)
+    done, good = operation(lab, workdir, "upgrade", "playbooks/upgrade.yml", [], moves_primary=True,
+                           max_vip_moves=1 if lab.starts() else None)
+    done["packages_before"] = before[lab.nodes[0]]
+    done["packages_after"] = installed(lab.nodes[0], packages)
+    done["postgres_restarted"] = sorted(n for n, t in postmaster_starts(lab).items() if t != pg_before[n])
+    upgraded = all(installed(n, packages) != before[n] for n in lab.nodes)
+    good = good and upgraded and done["postgres_restarted"] == sorted(lab.nodes)
+    good = good and (not lab.starts() or done["manager_restarted"] == sorted(lab.nodes))
+    steps.append(done)
+    ok = ok and good
+    for node in lab.nodes:
+        docker("exec", node, "/root/upgrade_repo.sh", "--remove", timeout=60)
+    return {"drill": "upgrade", "steps": steps, **{k: [st.get(k) for st in steps]
+            for k in FIGURES + ("vip_moves", "manager_restarted", "postgres_restarted")}}, ok
 
 
 FIGURES = ("rc", "playbook_seconds", "writes_failed", "write_outage_seconds", "writes_lost", "primary_moves",
