@@ -9,6 +9,8 @@
 //! so: an oracle test that cannot ask its oracle has not passed.
 #![deny(missing_docs)]
 
+pub mod pki;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -91,6 +93,7 @@ pub struct Builder {
     hba: Option<String>,
     ssl: bool,
     settings: Vec<(String, String)>,
+    conf: Vec<String>,
 }
 
 impl Builder {
@@ -116,6 +119,13 @@ impl Builder {
     /// A setting given on the server's command line (`-c name=value`).
     pub fn setting(mut self, name: &str, value: &str) -> Builder {
         self.settings.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// A line appended to postgresql.conf after initdb (unlike [`Builder::setting`], a reload
+    /// reads it again, and `ALTER SYSTEM` overrides it).
+    pub fn conf(mut self, line: &str) -> Builder {
+        self.conf.push(line.to_string());
         self
     }
 
@@ -164,6 +174,15 @@ impl Builder {
         if let Some(hba) = &self.hba {
             c.write_hba(hba);
         }
+        if !self.conf.is_empty() {
+            let path = data.join("postgresql.conf");
+            let mut text = std::fs::read_to_string(&path).expect("read postgresql.conf");
+            for line in &self.conf {
+                text.push_str(line);
+                text.push('\n');
+            }
+            std::fs::write(&path, text).expect("write postgresql.conf");
+        }
         c
     }
 }
@@ -187,6 +206,7 @@ impl Cluster {
             hba: None,
             ssl: false,
             settings: Vec::new(),
+            conf: Vec::new(),
         }
     }
 
@@ -288,6 +308,29 @@ impl Cluster {
         let path = self.data().join(name);
         std::fs::write(&path, text).expect("write file");
         chown_postgres(&path);
+    }
+
+    /// Copies a file into the data directory as `name`, owned by postgres with `mode` (0600 for
+    /// a server key, which PostgreSQL requires).
+    pub fn install_file(&self, name: &str, from: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.data().join(name);
+        std::fs::copy(from, &path).unwrap_or_else(|e| panic!("copy {from:?} to {path:?}: {e}"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        chown_postgres(&path);
+    }
+
+    /// Reloads the configuration (pg_ctl reload) and waits until new sessions see it.
+    pub fn reload(&self) {
+        let before = self.sql("SELECT pg_catalog.pg_conf_load_time()");
+        as_postgres(Command::new(self.program("pg_ctl")).arg("-D").arg(self.data()).arg("reload"));
+        for _ in 0..200 {
+            if self.sql("SELECT pg_catalog.pg_conf_load_time()") != before {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the server did not reload its configuration within 10 s");
     }
 
     /// Runs SQL as the superuser over the Unix socket; unaligned output, fields separated by
