@@ -27,6 +27,8 @@ SECRET_WORDS = ("password", "secret", "key")
 NOT_SECRET = {
     ("pg_role", "no_password_changes"): "a boolean",
     ("pool_passwd", "key_file"): "the path of the pgpoolkey file, not the key",
+    # "*": every module that has the option (here the shared connection options).
+    ("*", "ssl_key"): "the path of the TLS client key file, not the key",
 }
 
 
@@ -46,7 +48,7 @@ def no_log_problems(name: str, options: dict, described: list[dict]) -> list[str
             problems.append(f"{p['name']}: no_log in the binary, its description lacks {NO_LOG_SENTENCE!r}")
         if not p["no_log"] and says_no_log(option):
             problems.append(f"{p['name']}: its description says {NO_LOG_SENTENCE!r}, the binary does not mask it")
-        if secret_name and not p["no_log"] and (name, p["name"]) not in NOT_SECRET:
+        if secret_name and not p["no_log"] and not {(name, p["name"]), ("*", p["name"])} & NOT_SECRET.keys():
             problems.append(f"{p['name']}: looks secret but the binary does not mark it no_log "
                             "(add it to the Spec's NO_LOG, or to NOT_SECRET with the reason)")
         # Suboptions: the binary masks NO_LOG names at any depth, but --describe lists only the

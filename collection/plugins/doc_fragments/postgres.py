@@ -1,6 +1,6 @@
 # Copyright: pgha maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The connection options of pgha.cluster's PostgreSQL modules (login_*, ssl_mode, connect_timeout)."""
+"""The connection options of pgha.cluster's PostgreSQL modules (login_*, ssl_mode and the TLS files, connect_timeout)."""
 
 from __future__ import annotations
 
@@ -41,13 +41,57 @@ options:
     default: postgres
   ssl_mode:
     description:
-      - Whether to use TLS. These modules link no TLS library (they stay small static
-        binaries without OpenSSL), so C(disable), C(allow) and C(prefer) all connect without
-        TLS, and C(require) fails with a message saying so. Use the Unix socket, the
-        cluster's own network, or an SSH tunnel.
+      - Whether and how to use TLS, with libpq's meaning (rustls with the ring provider inside
+        the module binary; no OpenSSL, no libpq). Over a Unix socket TLS is never used, whatever
+        this says, as with libpq.
+      - V(disable) never uses TLS.
+      - V(allow) connects without TLS, and with TLS when the server refuses the login without
+        it.
+      - V(prefer) uses TLS when the server has it and connects without it when the server has
+        none; when the TLS attempt fails (the certificate check, or the server refusing the login
+        over TLS) it connects once more without TLS, as libpq does, with a warning when the TLS
+        failure was the handshake's.
+      - V(require) uses TLS or fails, saying so when the server has no TLS (C(ssl=off)). The
+        server certificate is not checked unless O(ca_cert) is given (or
+        C(~/.postgresql/root.crt) exists), in which case it is checked as for V(verify-ca), as
+        libpq does.
+      - V(verify-ca) uses TLS and checks that the server certificate chains to O(ca_cert); its
+        names are not checked.
+      - V(verify-full) also checks that the certificate names the host connected to
+        (O(login_host)) by a DNS name or IP address in its subjectAltName. Unlike libpq, a name
+        only in the certificate's Common Name is not accepted.
+      - A server certificate that is itself one of the certificates in O(ca_cert) (a self-signed
+        certificate given as its own CA) is trusted as it is, within its validity period.
+      - Over TLS, a SCRAM password login uses channel binding (SCRAM-SHA-256-PLUS) when the
+        server offers it, as libpq does by default.
     type: str
-    choices: [disable, allow, prefer, require]
+    choices: [disable, allow, prefer, require, verify-ca, verify-full]
     default: prefer
+  ca_cert:
+    description:
+      - PEM file of the CA certificate(s) the server certificate must chain to (libpq's
+        C(sslrootcert)), on the host the module runs on. Needed by V(verify-ca) and
+        V(verify-full); with V(require), V(prefer) or V(allow) it makes the certificate checked.
+      - When not given, C(~/.postgresql/root.crt) of the user the module runs as is used if it
+        exists, as libpq does. libpq's special value V(system) is not supported.
+    type: path
+    aliases: [ssl_rootcert]
+  ssl_cert:
+    description:
+      - PEM file of the client certificate (libpq's C(sslcert)), for C(cert) authentication or
+        C(clientcert=verify-full) in C(pg_hba.conf). Give O(ssl_key) with it.
+      - When neither O(ssl_cert) nor O(ssl_key) is given, C(~/.postgresql/postgresql.crt) and
+        C(~/.postgresql/postgresql.key) of the user the module runs as are used if the
+        certificate exists, as libpq does.
+    type: path
+  ssl_key:
+    description:
+      - PEM file of the private key of O(ssl_cert) (libpq's C(sslkey)), in PKCS#8, RSA or EC
+        form, not encrypted (libpq's C(sslpassword) is not supported).
+      - As libpq, the file is refused when it has group or world access and belongs to the
+        user the module runs as (it must be C(0600) or less), or has more than group read and
+        belongs to root (C(0640) or less).
+    type: path
   connect_timeout:
     description: Seconds to wait for the connection and the login together.
     type: int

@@ -88,6 +88,9 @@ impl Target {
     }
 
     fn common(mut cfg: PgConfig) -> Target {
+        // No TLS, on purpose: the fence asks its peers one read-only question over the
+        // cluster's own network (by address, with no name to check a certificate against), and
+        // stays a small daemon without a TLS stack. The modules' connections (pgclient) do TLS.
         cfg.application_name("pgha-fence")
             .ssl_mode(tokio_postgres::config::SslMode::Disable)
             .keepalives(false);

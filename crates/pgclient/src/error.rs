@@ -2,6 +2,12 @@
 
 use tokio_postgres::error::{DbError, SqlState};
 
+/// Whether the server answered the TLS request with "no" (it runs with `ssl = off`).
+pub(crate) fn server_has_no_tls(e: &tokio_postgres::Error) -> bool {
+    // tokio-postgres' words when the server declines the SSLRequest under sslmode=require.
+    std::error::Error::source(e).is_some_and(|s| s.to_string() == "server does not support TLS")
+}
+
 /// A failure talking to PostgreSQL. Messages never hold a password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -40,9 +46,15 @@ pub enum PgError {
     /// The statement changes something and the server is in recovery.
     #[error("server is a standby; this needs a primary ({0} is in recovery)")]
     Standby(String),
-    /// TLS was required and this build has none.
-    #[error("ssl_mode={0} needs TLS, which these modules do not link (to stay small and free of OpenSSL); use ssl_mode=prefer over the Unix socket, a trusted network, or an SSH tunnel")]
-    TlsUnsupported(String),
+    /// TLS failed: the server has none and the mode requires it, the server certificate is
+    /// not accepted, the server refused the client certificate, or the handshake broke.
+    #[error("cannot connect to PostgreSQL at {target} over TLS: {reason}")]
+    Tls {
+        /// Where the connection went.
+        target: String,
+        /// What to fix.
+        reason: String,
+    },
     /// Bad parameter values found before anything was sent.
     #[error("{0}")]
     BadInput(String),
@@ -81,8 +93,21 @@ impl PgError {
         }
     }
 
-    /// Sorts an error from connecting.
-    pub(crate) fn from_connect(e: tokio_postgres::Error, target: &str, user: &str, db_name: &str, password_hint: &str) -> PgError {
+    /// Sorts an error from connecting with `ssl_mode` (its name).
+    pub(crate) fn from_connect(
+        e: tokio_postgres::Error,
+        target: &str,
+        user: &str,
+        db_name: &str,
+        password_hint: &str,
+        ssl_mode: &str,
+    ) -> PgError {
+        if server_has_no_tls(&e) {
+            return PgError::Tls {
+                target: target.to_string(),
+                reason: format!("server does not support TLS (ssl=off) but ssl_mode={ssl_mode}"),
+            };
+        }
         if let Some(db) = e.as_db_error() {
             let code = db.code();
             if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {

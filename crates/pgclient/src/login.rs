@@ -9,29 +9,57 @@ use std::time::Duration;
 /// The default Unix-socket directory (Debian, Ubuntu and PGDG packages).
 pub const DEFAULT_SOCKET_DIR: &str = "/var/run/postgresql";
 
-/// `ssl_mode`: whether the connection uses TLS. This build has no TLS (see the crate docs).
+/// `ssl_mode`: whether and how the connection uses TLS, with libpq's meaning (see the crate
+/// docs for the few differences). A Unix-socket connection never uses TLS, whatever the mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SslMode {
     /// No TLS.
     Disable,
-    /// TLS only if the server insists (here: no TLS).
+    /// Without TLS first; with TLS when the server refuses the login without it.
     Allow,
-    /// TLS when available (here: never available, so no TLS, as libpq against a server without SSL).
+    /// With TLS when the server has it (falling back to no TLS when the server has none or
+    /// the TLS attempt fails), without otherwise.
     #[default]
     Prefer,
-    /// TLS or fail: refused by this build.
+    /// TLS or fail. The certificate is checked against `ca_cert` when one is given (as libpq
+    /// does when it finds a root certificate file), and not at all otherwise.
     Require,
+    /// TLS, and the server certificate must chain to `ca_cert`; its names are not checked.
+    VerifyCa,
+    /// TLS, the server certificate must chain to `ca_cert` and name the host connected to.
+    VerifyFull,
 }
 
 impl SslMode {
-    fn name(self) -> &'static str {
+    /// The mode as `ssl_mode` spells it.
+    pub fn name(self) -> &'static str {
         match self {
             SslMode::Disable => "disable",
             SslMode::Allow => "allow",
             SslMode::Prefer => "prefer",
             SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
         }
+    }
+
+    /// The mode from libpq's `sslmode` spelling (a conninfo string's), if it is one.
+    pub fn from_libpq(s: &str) -> Option<SslMode> {
+        Some(match s {
+            "disable" => SslMode::Disable,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            _ => return None,
+        })
+    }
+
+    /// Whether the server certificate must chain to a CA certificate (and one is needed).
+    pub fn verifies_chain(self) -> bool {
+        matches!(self, SslMode::VerifyCa | SslMode::VerifyFull)
     }
 }
 
@@ -55,6 +83,15 @@ pub struct LoginParams {
     /// TLS use.
     #[serde(default)]
     pub ssl_mode: SslMode,
+    /// PEM file of the CA certificate(s) the server certificate must chain to (libpq's
+    /// `sslrootcert`, alias `ssl_rootcert`). When not given, `~/.postgresql/root.crt` of the
+    /// effective user if it exists, as libpq.
+    pub ca_cert: Option<String>,
+    /// PEM file of the client certificate (libpq's `sslcert`); when neither it nor `ssl_key`
+    /// is given, `~/.postgresql/postgresql.crt` if it exists, as libpq.
+    pub ssl_cert: Option<String>,
+    /// PEM file of the client certificate's private key (libpq's `sslkey`), unencrypted.
+    pub ssl_key: Option<String>,
     /// Seconds to wait for the connection (connect and authentication together).
     #[serde(default = "default_timeout")]
     pub connect_timeout: u64,
@@ -74,7 +111,7 @@ fn default_timeout() -> u64 {
 
 impl Spec for LoginParams {
     const NO_LOG: &'static [&'static str] = &["login_password"];
-    const ALIASES: &'static [(&'static str, &'static str)] = &[("login_unix_socket", "login_host")];
+    const ALIASES: &'static [(&'static str, &'static str)] = &[("login_unix_socket", "login_host"), ("ssl_rootcert", "ca_cert")];
 }
 
 impl Default for LoginParams {
@@ -86,6 +123,9 @@ impl Default for LoginParams {
             login_password: None,
             login_db: None,
             ssl_mode: SslMode::default(),
+            ca_cert: None,
+            ssl_cert: None,
+            ssl_key: None,
             connect_timeout: default_timeout(),
         }
     }
@@ -220,8 +260,33 @@ mod tests {
         assert_eq!(p.target().pgpass_host(), "10.0.0.181");
         let p = <LoginParams as Params>::parse(&json!({"login_host": "/tmp/x", "ssl_mode": "disable"})).unwrap();
         assert_eq!(p.target().to_string(), "/tmp/x/.s.PGSQL.5432");
-        let e = <LoginParams as Params>::parse(&json!({"ssl_mode": "verify-full"})).unwrap_err();
-        assert!(e.to_string().contains("must be one of: disable, allow, prefer, require"), "{e}");
+        let e = <LoginParams as Params>::parse(&json!({"ssl_mode": "verify_full"})).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("must be one of: disable, allow, prefer, require, verify-ca, verify-full"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ssl_modes_and_files_read_as_libpq_spells_them() {
+        for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
+            let p = <LoginParams as Params>::parse(&json!({ "ssl_mode": mode })).unwrap();
+            assert_eq!(p.ssl_mode.name(), mode);
+            assert_eq!(SslMode::from_libpq(mode), Some(p.ssl_mode));
+        }
+        assert_eq!(SslMode::from_libpq("verify_full"), None);
+        assert!(SslMode::VerifyCa.verifies_chain() && SslMode::VerifyFull.verifies_chain());
+        assert!(!SslMode::Require.verifies_chain());
+        let p = <LoginParams as Params>::parse(&json!({
+            "ssl_mode": "verify-full", "ca_cert": "/etc/ca.pem", "ssl_cert": "/c.pem", "ssl_key": "/k.pem"
+        }))
+        .unwrap();
+        assert_eq!(p.ssl_mode, SslMode::VerifyFull);
+        assert_eq!(
+            (p.ca_cert.as_deref(), p.ssl_cert.as_deref(), p.ssl_key.as_deref()),
+            (Some("/etc/ca.pem"), Some("/c.pem"), Some("/k.pem"))
+        );
     }
 
     #[test]
@@ -238,10 +303,14 @@ mod tests {
                 "login_password",
                 "login_db",
                 "ssl_mode",
+                "ca_cert",
+                "ssl_cert",
+                "ssl_key",
                 "connect_timeout"
             ]
         );
         assert!(out[3].no_log);
         assert_eq!(out[0].aliases, ["login_unix_socket"]);
+        assert_eq!(out[6].aliases, ["ssl_rootcert"]);
     }
 }

@@ -12,10 +12,7 @@ pub fn passfile() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("PGPASSFILE").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    match pghost::accounts::user_by_uid(nix::unistd::geteuid().as_raw()) {
-        Some(u) => Some(u.home.join(".pgpass")),
-        None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")),
-    }
+    crate::tls::home_dir().map(|h| h.join(".pgpass"))
 }
 
 /// Looks up the password for a connection. Returns it (or `None`) and a sentence saying where

@@ -1,13 +1,16 @@
 //! A connection, the statements run over it, and the record of them.
 
+use crate::error::server_has_no_tls;
 use crate::login::{LoginParams, SslMode, Target};
 use crate::quote::quote_literal;
+use crate::tls::Tls;
 use crate::PgError;
 use bytes::BytesMut;
 use std::error::Error as StdError;
 use tokio::runtime::Runtime;
+use tokio_postgres::config::SslMode as PgSslMode;
 use tokio_postgres::types::{IsNull, ToSql, Type};
-use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres::{Client, Config, Row};
 
 /// A value bound to a statement parameter (`$1`).
 #[derive(Debug, Clone, PartialEq)]
@@ -223,6 +226,71 @@ pub fn col<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, i: usize) ->
     })
 }
 
+/// Why one connection attempt failed.
+enum Failure {
+    /// No answer within the timeout (seconds).
+    Timeout(u64),
+    /// TLS failed, in words.
+    Tls(String),
+    /// tokio-postgres' error.
+    Pg(tokio_postgres::Error),
+}
+
+impl Failure {
+    fn is_tls(&self) -> bool {
+        matches!(self, Failure::Tls(_))
+    }
+
+    /// The server refused (an error it reported, such as no pg_hba.conf entry).
+    fn is_server_error(&self) -> bool {
+        matches!(self, Failure::Pg(e) if e.as_db_error().is_some())
+    }
+}
+
+/// One connection attempt at a time, each within the timeout; the connection's task is
+/// spawned on the runtime when it succeeds.
+struct Attempt<'a> {
+    rt: &'a Runtime,
+    cfg: &'a Config,
+    timeout: std::time::Duration,
+}
+
+impl Attempt<'_> {
+    fn plain(&self) -> Result<Client, Failure> {
+        let mut cfg = self.cfg.clone();
+        cfg.ssl_mode(PgSslMode::Disable);
+        self.run(&cfg, Tls::plain())
+    }
+
+    fn tls(&self, tls: Tls, mode: PgSslMode) -> Result<Client, Failure> {
+        let mut cfg = self.cfg.clone();
+        cfg.ssl_mode(mode);
+        self.run(&cfg, tls.clone()).map_err(|f| match f {
+            Failure::Pg(e) => match tls.failure(&e) {
+                Some(why) => Failure::Tls(why),
+                None => Failure::Pg(e),
+            },
+            f => f,
+        })
+    }
+
+    fn run(&self, cfg: &Config, tls: Tls) -> Result<Client, Failure> {
+        let connected = self
+            .rt
+            .block_on(async { tokio::time::timeout(self.timeout, cfg.connect(tls)).await });
+        match connected {
+            Err(_) => Err(Failure::Timeout(self.timeout.as_secs())),
+            Ok(Err(e)) => Err(Failure::Pg(e)),
+            Ok(Ok((client, connection))) => {
+                self.rt.spawn(async move {
+                    let _ = connection.await;
+                });
+                Ok(client)
+            }
+        }
+    }
+}
+
 /// An open connection on its own current-thread runtime, with the record of the statements
 /// run over it.
 pub struct Db {
@@ -255,9 +323,12 @@ impl Db {
     pub fn connect_to(login: &LoginParams, database: &str) -> Result<Db, PgError> {
         let target = login.target();
         let shown_target = target.to_string();
-        if login.ssl_mode == SslMode::Require {
-            return Err(PgError::TlsUnsupported(login.ssl_mode_name().to_string()));
-        }
+        // TLS as ssl_mode says, over TCP only: a Unix socket never uses TLS (as with libpq),
+        // so its files are not even read.
+        let tls = match &target {
+            Target::Socket { .. } => None,
+            Target::Tcp { .. } => Tls::new(login, crate::tls::home_dir().as_deref())?,
+        };
         let mut warnings = Vec::new();
         let (password, hint) = match login.given_password() {
             Some(p) => (Some(p.to_string()), "login_password was given".to_string()),
@@ -275,7 +346,6 @@ impl Db {
         cfg.user(&login.login_user)
             .dbname(database)
             .application_name("pgha")
-            .ssl_mode(tokio_postgres::config::SslMode::Disable)
             .connect_timeout(login.timeout());
         if let Some(p) = &password {
             cfg.password(p.as_bytes());
@@ -284,21 +354,67 @@ impl Db {
             .enable_all()
             .build()
             .map_err(|e| PgError::Other(format!("cannot start the I/O runtime: {e}")))?;
-        let timeout = login.timeout();
-        let connected = rt.block_on(async { tokio::time::timeout(timeout, cfg.connect(NoTls)).await });
-        let (client, connection) = match connected {
-            Err(_) => {
-                return Err(PgError::Unreachable {
-                    target: shown_target,
-                    reason: format!("no answer within {} s (connect_timeout)", timeout.as_secs()),
-                })
-            }
-            Ok(Err(e)) => return Err(PgError::from_connect(e, &shown_target, &login.login_user, database, &hint)),
-            Ok(Ok(pair)) => pair,
+        let attempt = Attempt {
+            rt: &rt,
+            cfg: &cfg,
+            timeout: login.timeout(),
         };
-        rt.spawn(async move {
-            let _ = connection.await;
-        });
+        let fail = |f: Failure| match f {
+            Failure::Timeout(secs) => PgError::Unreachable {
+                target: shown_target.clone(),
+                reason: format!("no answer within {secs} s (connect_timeout)"),
+            },
+            Failure::Pg(e) => PgError::from_connect(e, &shown_target, &login.login_user, database, &hint, login.ssl_mode.name()),
+            Failure::Tls(reason) => PgError::Tls {
+                target: shown_target.clone(),
+                reason,
+            },
+        };
+        let client = match (tls, login.ssl_mode) {
+            (None, _) | (Some(_), SslMode::Disable) => attempt.plain().map_err(fail)?,
+            (Some(tls), SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) => {
+                attempt.tls(tls, PgSslMode::Require).map_err(fail)?
+            }
+            // libpq's prefer: TLS if the server has it; when the TLS attempt fails (the
+            // handshake, or the server refuses the login over TLS), once more without TLS.
+            (Some(tls), SslMode::Prefer) => match attempt.tls(tls.clone(), PgSslMode::Prefer) {
+                Ok(c) => c,
+                Err(f) if f.is_tls() || (f.is_server_error() && tls.used()) => {
+                    let why = match f {
+                        Failure::Tls(why) => Some(why),
+                        _ => None,
+                    };
+                    match (attempt.plain(), why) {
+                        (Ok(c), Some(why)) => {
+                            warnings.push(format!(
+                                "connected to {shown_target} without TLS (ssl_mode=prefer), because TLS failed: {why}"
+                            ));
+                            c
+                        }
+                        (Ok(c), None) => c,
+                        (Err(f), Some(why)) => {
+                            return Err(PgError::Tls {
+                                target: shown_target.clone(),
+                                reason: format!("{why}; and without TLS (ssl_mode=prefer): {}", fail(f)),
+                            })
+                        }
+                        (Err(f), None) => return Err(fail(f)),
+                    }
+                }
+                Err(f) => return Err(fail(f)),
+            },
+            // libpq's allow: without TLS first; when the server refuses that login, with TLS.
+            (Some(tls), SslMode::Allow) => match attempt.plain() {
+                Ok(c) => c,
+                Err(Failure::Pg(e)) if e.as_db_error().is_some() => match attempt.tls(tls, PgSslMode::Require) {
+                    Ok(c) => c,
+                    // No TLS on the server either: the refusal without TLS is the news.
+                    Err(Failure::Pg(e2)) if server_has_no_tls(&e2) => return Err(fail(Failure::Pg(e))),
+                    Err(f) => return Err(fail(f)),
+                },
+                Err(f) => return Err(fail(f)),
+            },
+        };
         Ok(Db {
             rt,
             client,

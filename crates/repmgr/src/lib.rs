@@ -182,11 +182,17 @@ pub fn login_from_conninfo(text: &str, default_user: &str) -> Result<LoginParams
             .map(|t| t.max(2))
             .unwrap_or(LoginParams::default().connect_timeout),
         ssl_mode: match get("sslmode") {
-            None | Some("prefer") => SslMode::Prefer,
-            Some("disable") => SslMode::Disable,
-            Some("allow") => SslMode::Allow,
-            Some(_) => SslMode::Require,
+            None => SslMode::default(),
+            Some(m) => SslMode::from_libpq(m).ok_or_else(|| {
+                fail!(
+                    "sslmode {m:?} in conninfo {:?} is not one of disable, allow, prefer, require, verify-ca, verify-full",
+                    conninfo::mask_password(text)
+                )
+            })?,
         },
+        ca_cert: get("sslrootcert").map(str::to_string),
+        ssl_cert: get("sslcert").map(str::to_string),
+        ssl_key: get("sslkey").map(str::to_string),
     };
     Ok(login)
 }
@@ -425,6 +431,23 @@ mod tests {
             .contains("URI"));
         let e = login_from_conninfo("host=a,b user=u password=secret", "p").unwrap_err();
         assert!(!e.msg.contains("secret"), "{}", e.msg);
+        let l = login_from_conninfo(
+            "host=db1 sslmode=verify-full sslrootcert=/etc/pki/ca.pem sslcert=/c.crt sslkey=/c.key",
+            "p",
+        )
+        .unwrap();
+        assert_eq!(l.ssl_mode, SslMode::VerifyFull);
+        assert_eq!(
+            (l.ca_cert.as_deref(), l.ssl_cert.as_deref(), l.ssl_key.as_deref()),
+            (Some("/etc/pki/ca.pem"), Some("/c.crt"), Some("/c.key"))
+        );
+        assert_eq!(
+            login_from_conninfo("host=db1 sslmode=verify-ca", "p").unwrap().ssl_mode,
+            SslMode::VerifyCa
+        );
+        assert_eq!(login_from_conninfo("host=db1", "p").unwrap().ssl_mode, SslMode::Prefer);
+        let e = login_from_conninfo("host=db1 sslmode=on password=secret", "p").unwrap_err();
+        assert!(e.msg.contains("sslmode \"on\"") && !e.msg.contains("secret"), "{}", e.msg);
         assert_eq!(
             make_conninfo("h", 5432, "repmgr", "repmgr"),
             "host='h' port='5432' user='repmgr' dbname='repmgr'"
