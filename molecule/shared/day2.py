@@ -150,11 +150,13 @@ def rotate(lab, workdir, var):
     """site.yml with one password (or Pgpool-II's key) changed, under the write client; then back
     to the inventory's value, measured the same way. The write client is handed the new password
     when the play is done (its passfile), as an application would be; until then it keeps its
-    session. Goals: no failed write, no failover, nothing restarted except for a new key (then
-    Pgpool-II one node at a time: the VIP moves once)."""
+    session. Goals: no failed write, no failover, nothing restarted, except where Pgpool-II runs
+    for a new key or a new password of its own user (it reads both only at start): then
+    Pgpool-II restarts one node at a time, the VIP moves once, and the outage is that of the
+    VIP's move."""
     old = lab.passwords[var]
     new = f"{old}-rotated-{int(time.time()) % 100000}"
-    key = var == "pgha_pgpool_key"
+    key = var in ("pgha_pgpool_key", "pgha_pgpool_password") and bool(lab.starts())
     short = var.removeprefix("pgha_").removesuffix("_password")
 
     def handing(value):
