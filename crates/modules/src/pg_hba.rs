@@ -261,13 +261,7 @@ pub fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, 
     // The rules asked about as the file has them now (not the whole file: a 10,000-rule file
     // would make a megabyte of output nobody reads).
     let keys: Vec<_> = wanted.iter().map(|(_, r, _)| r.key()).collect();
-    resp.set(
-        "rules",
-        hba.rules()
-            .filter(|(_, r)| keys.contains(&r.key()))
-            .map(|(n, r)| describe(n, r))
-            .collect::<Vec<_>>(),
-    );
+    resp.set("rules", hba.rules_matching(&keys).map(|(n, r)| describe(n, &r)).collect::<Vec<_>>());
     resp.set(
         "includes",
         crate::describe_includes(hba.includes().iter().map(|(n, inc)| (inc.kind, inc.path.as_str(), *n))),

@@ -153,7 +153,7 @@ fn postgres_reads_our_pg_hba_as_we_do() {
     let rows = rows(&cluster);
     let errors: Vec<&Row> = rows.iter().filter(|r| !r.error.is_empty()).collect();
     assert!(errors.is_empty(), "PostgreSQL found errors: {errors:#?}\n{text}");
-    let ours: Vec<(usize, &Rule)> = file.rules().collect();
+    let ours: Vec<(usize, Rule)> = file.rules().collect();
     assert_eq!(
         rows.iter().map(|r| r.line).collect::<Vec<_>>(),
         ours.iter().map(|(n, _)| *n).collect::<Vec<_>>(),

@@ -4,10 +4,11 @@
 //! public vocabulary can be read in one place; all of it is re-exported by `pgconf::hba`.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
-use super::lex::{tokenize, RawField, RawToken};
-use super::record::{numeric_host, parse_address, parse_record, Record};
+use super::lex::{lex, Lexed, Tok};
+use super::record::{numeric_host, parse_address, parse_record, Record, RuleView};
 use super::IncludeKind;
 
 /// Which file the text is.
@@ -209,10 +210,16 @@ impl Token {
 
     /// Reads a comma list as it would appear in a field, e.g. `db1,"my db",+admins`.
     pub fn parse_list(text: &str) -> Result<Vec<Token>, HbaError> {
-        let tokenized = tokenize(text, Format::PgHba)?;
-        match tokenized.fields.as_slice() {
-            [field] => Ok(field.tokens.iter().map(|t| t.token.clone()).collect()),
-            [] => Err(HbaError::MissingField("list")),
+        let lexed = lex(text, Format::PgHba)?;
+        match (lexed.len(), lexed.field(0)) {
+            (1, Some(field)) => Ok(field
+                .iter()
+                .map(|t| Token {
+                    value: t.value.to_string(),
+                    quoted: t.quoted,
+                })
+                .collect()),
+            (0, _) => Err(HbaError::MissingField("list")),
             _ => Err(HbaError::MultipleValues("list (a blank separates fields)")),
         }
     }
@@ -235,15 +242,7 @@ impl Token {
     /// Whether the token has a special meaning in a database (`databases == true`) or user
     /// field: a keyword, or an unquoted `+`, `@` or `/` prefix.
     fn is_special(&self, databases: bool) -> bool {
-        if self.quoted {
-            return false;
-        }
-        let keywords: &[&str] = if databases {
-            &["all", "sameuser", "samerole", "samegroup", "replication"]
-        } else {
-            &["all"]
-        };
-        keywords.contains(&self.value.as_str()) || (self.value.len() > 1 && self.value.starts_with(['+', '@', '/']))
+        is_special(&self.value, self.quoted, databases)
     }
 
     fn render(&self) -> String {
@@ -260,6 +259,20 @@ impl Token {
             _ => quote(&self.value),
         }
     }
+}
+
+/// Whether a name has a special meaning in a database (`databases == true`) or user field: a
+/// keyword, or an unquoted `+`, `@` or `/` prefix.
+fn is_special(value: &str, quoted: bool, databases: bool) -> bool {
+    if quoted {
+        return false;
+    }
+    let keywords: &[&str] = if databases {
+        &["all", "sameuser", "samerole", "samegroup", "replication"]
+    } else {
+        &["all"]
+    };
+    keywords.contains(&value) || (value.len() > 1 && value.starts_with(['+', '@', '/']))
 }
 
 impl fmt::Display for Token {
@@ -321,8 +334,7 @@ impl Address {
     /// `db.example.com`, `.example.com`). A netmask column cannot be given here: use
     /// [`Address::Ip`] with [`Mask::Netmask`].
     pub fn parse(text: &str) -> Result<Address, HbaError> {
-        let token = Token::new(text);
-        match parse_address(&token, None)? {
+        match parse_address(text, false, None)? {
             (address, false) => Ok(address),
             (_, true) => Err(HbaError::MissingField("netmask")),
         }
@@ -369,6 +381,19 @@ impl Address {
             Address::Ip { addr, mask } => AddressKey::Net(*addr, None, mask_key(mask)),
             Address::ScopedIp { addr, zone, mask } => AddressKey::Net(IpAddr::V6(*addr), Some(zone.clone()), mask_key(mask)),
             Address::Hostname(h) => AddressKey::Host(h.to_lowercase()),
+        }
+    }
+
+    /// Whether `self.key() == *key`, without building the key of an IP address.
+    fn has_key(&self, key: &AddressKey) -> bool {
+        match (self, key) {
+            (Address::All, AddressKey::All) | (Address::SameHost, AddressKey::SameHost) | (Address::SameNet, AddressKey::SameNet) => true,
+            (Address::Ip { addr, mask }, AddressKey::Net(a, None, m)) => addr == a && mask_key(mask) == *m,
+            (Address::ScopedIp { addr, zone, mask }, AddressKey::Net(IpAddr::V6(a), Some(z), m)) => {
+                addr == a && zone == z && mask_key(mask) == *m
+            }
+            (Address::Hostname(_), AddressKey::Host(_)) => self.key() == *key,
+            _ => false,
         }
     }
 }
@@ -449,10 +474,10 @@ impl Rule {
     /// Reads one record written as in the file, e.g.
     /// `host replication repl 10.0.0.0/24 scram-sha-256`. A trailing comment is allowed.
     pub fn parse(text: &str, format: Format) -> Result<Rule, HbaError> {
-        let tokenized = tokenize(text, format)?;
-        match parse_record(&tokenized.fields, format)? {
-            Record::Rule(rule, _) => Ok(rule),
-            Record::Include(_) => Err(HbaError::InvalidConnectionType(tokenized.fields[0].tokens[0].token.value.clone())),
+        let lexed = lex(text, format)?;
+        match parse_record(&lexed, format)? {
+            Record::Rule(rule) => Ok(rule.to_rule()),
+            Record::Include(_) => Err(HbaError::InvalidConnectionType(first_value(&lexed))),
             Record::Empty => Err(HbaError::MissingField("connection type")),
         }
     }
@@ -583,25 +608,37 @@ impl RuleKey {
     /// ignored).
     pub fn parse(text: &str, format: Format) -> Result<RuleKey, HbaError> {
         const NAMES: [&str; 5] = ["connection type", "database", "user", "address", "netmask"];
-        let mut fields = tokenize(text, format)?.fields;
-        let needed = key_field_count(&fields);
-        if fields.len() < needed {
-            return Err(HbaError::MissingField(NAMES[fields.len().min(4)]));
+        let mut lexed = lex(text, format)?;
+        let needed = key_field_count(&lexed);
+        if lexed.len() < needed {
+            return Err(HbaError::MissingField(NAMES[lexed.len().min(4)]));
         }
-        fields.truncate(needed);
+        lexed.truncate(needed);
         // Any method will do: only the identifying fields count.
-        fields.push(RawField {
-            tokens: vec![RawToken {
-                token: Token::new("trust"),
-                start: 0,
-                end: 0,
-            }],
+        lexed.push_field(Tok {
+            value: "trust".into(),
+            quoted: false,
+            start: 0,
+            end: 0,
         });
-        match parse_record(&fields, format)? {
-            Record::Rule(rule, _) => Ok(rule.key()),
-            Record::Include(_) => Err(HbaError::InvalidConnectionType(fields[0].tokens[0].token.value.clone())),
+        match parse_record(&lexed, format)? {
+            Record::Rule(rule) => Ok(rule.to_rule().key()),
+            Record::Include(_) => Err(HbaError::InvalidConnectionType(first_value(&lexed))),
             Record::Empty => Err(HbaError::MissingField("connection type")),
         }
+    }
+
+    /// Whether the rule read as `rule` has this identity (`rule.to_rule().key() == *self`),
+    /// without building the rule or its key.
+    pub(super) fn matches(&self, rule: &RuleView<'_>) -> bool {
+        self.connection == rule.connection
+            && same_names(rule.databases, &self.databases, true)
+            && same_names(rule.users, &self.users, false)
+            && match (&rule.address, &self.address) {
+                (None, None) => true,
+                (Some(a), Some(k)) => a.has_key(k),
+                _ => false,
+            }
     }
 
     /// The connection type.
@@ -610,17 +647,119 @@ impl RuleKey {
     }
 }
 
+/// FNV-1a, 64 bits: a small deterministic hash for [`RuleKey::digest`].
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    // Numbers (lengths, discriminants) in one step rather than byte by byte.
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x0100_0000_01b3);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+/// A digest of a set of names: the smallest and the largest hash of its members, so that the
+/// same set gives the same digest whatever the order and repetitions of its names.
+fn names_digest<'n>(names: impl Iterator<Item = (&'n str, bool)>) -> (u64, u64) {
+    names.fold((u64::MAX, 0), |(lo, hi), name| {
+        let mut f = Fnv::new();
+        name.hash(&mut f);
+        let h = f.finish();
+        (lo.min(h), hi.max(h))
+    })
+}
+
+fn digest<'d, 'u>(
+    connection: ConnectionType,
+    databases: impl Iterator<Item = (&'d str, bool)>,
+    users: impl Iterator<Item = (&'u str, bool)>,
+    address: Option<&AddressKey>,
+) -> u64 {
+    let mut f = Fnv::new();
+    connection.hash(&mut f);
+    names_digest(databases).hash(&mut f);
+    names_digest(users).hash(&mut f);
+    address.hash(&mut f);
+    f.finish()
+}
+
+impl RuleKey {
+    /// A 64-bit digest of the identity: equal keys have equal digests (see
+    /// [`RuleKey::digest_of`]), so a line whose digest differs cannot have this identity.
+    pub(super) fn digest(&self) -> u64 {
+        digest(
+            self.connection,
+            self.databases.iter().map(|(v, s)| (v.as_str(), *s)),
+            self.users.iter().map(|(v, s)| (v.as_str(), *s)),
+            self.address.as_ref(),
+        )
+    }
+
+    /// [`RuleKey::digest`] of the key of the rule read as `rule`, without building the key
+    /// (but for a host name or an IPv6 zone).
+    pub(super) fn digest_of(rule: &RuleView<'_>) -> u64 {
+        digest(
+            rule.connection,
+            rule.databases.iter().map(|t| (&*t.value, is_special(&t.value, t.quoted, true))),
+            rule.users.iter().map(|t| (&*t.value, is_special(&t.value, t.quoted, false))),
+            rule.address.as_ref().map(Address::key).as_ref(),
+        )
+    }
+}
+
+/// The value of the first token of a line.
+fn first_value(lexed: &Lexed<'_>) -> String {
+    lexed.toks.first().map(|t| t.value.to_string()).unwrap_or_default()
+}
+
+/// Whether the names `toks` are, as a set, the sorted and deduplicated `keys` (as
+/// [`token_keys`] makes them).
+fn same_names(toks: &[Tok<'_>], keys: &[(String, bool)], databases: bool) -> bool {
+    fn key_of<'k>(t: &'k Tok<'_>, databases: bool) -> (&'k str, bool) {
+        (&t.value, is_special(&t.value, t.quoted, databases))
+    }
+    toks.iter().all(|t| {
+        let k = key_of(t, databases);
+        keys.binary_search_by(|(v, s)| (v.as_str(), *s).cmp(&k)).is_ok()
+    }) && keys
+        .iter()
+        .all(|(v, s)| toks.iter().any(|t| key_of(t, databases) == (v.as_str(), *s)))
+}
+
 /// How many leading fields identify a rule (type, databases, users, address, netmask).
-fn key_field_count(fields: &[RawField]) -> usize {
-    let Some(first) = fields.first().and_then(|f| f.tokens.first()) else {
+fn key_field_count(lexed: &Lexed<'_>) -> usize {
+    let Some(first) = lexed.field(0).and_then(|f| f.first()) else {
         return 1;
     };
-    match ConnectionType::parse(&first.token.value) {
+    match ConnectionType::parse(&first.value) {
         Some(ConnectionType::Local) | None => 3,
-        Some(_) => match fields.get(3).and_then(|f| f.tokens.first()) {
+        Some(_) => match lexed.field(3).and_then(|f| f.first()) {
             None => 4,
             Some(t) => {
-                let ip_without_cidr = !t.token.is_keyword("all") && !t.token.value.contains('/') && numeric_host(&t.token.value).is_some();
+                let ip_without_cidr = !t.is_keyword("all") && !t.value.contains('/') && numeric_host(&t.value).is_some();
                 if ip_without_cidr {
                     5
                 } else {

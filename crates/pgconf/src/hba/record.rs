@@ -4,69 +4,107 @@
 
 use std::net::IpAddr;
 
-use super::lex::RawField;
+use super::lex::{Lexed, Tok};
 use super::{Address, AuthOption, ConnectionType, Format, HbaError, Include, IncludeKind, Mask, Method, Rule, Token};
 
-pub(super) enum Record {
+pub(super) enum Record<'r> {
     Empty,
     Include(Include),
-    /// The rule and the index of its method field.
-    Rule(Rule, usize),
+    Rule(RuleView<'r>),
 }
 
-fn single<'a>(field: &'a RawField, what: &'static str) -> Result<&'a Token, HbaError> {
-    match field.tokens.as_slice() {
-        [t] => Ok(&t.token),
+/// A rule as read from a line, borrowing its names and options from the line's tokens; turned
+/// into an owned [`Rule`] only when one is asked for.
+pub(super) struct RuleView<'r> {
+    pub(super) connection: ConnectionType,
+    pub(super) databases: &'r [Tok<'r>],
+    pub(super) users: &'r [Tok<'r>],
+    pub(super) address: Option<Address>,
+    pub(super) method: Method,
+    /// The index of the method field.
+    pub(super) method_index: usize,
+    /// The option tokens (`name=value`, checked), every field after the method's.
+    pub(super) options: &'r [Tok<'r>],
+}
+
+impl RuleView<'_> {
+    /// The options as name and value.
+    pub(super) fn options(&self) -> impl Iterator<Item = (&str, &str)> {
+        // Every option token was checked to hold a '='.
+        self.options.iter().filter_map(|t| t.value.split_once('='))
+    }
+
+    /// The rule, owned.
+    pub(super) fn to_rule(&self) -> Rule {
+        let tokens = |toks: &[Tok<'_>]| {
+            toks.iter()
+                .map(|t| Token {
+                    value: t.value.to_string(),
+                    quoted: t.quoted,
+                })
+                .collect()
+        };
+        Rule {
+            connection: self.connection,
+            databases: tokens(self.databases),
+            users: tokens(self.users),
+            address: self.address.clone(),
+            method: self.method,
+            options: self.options().map(|(n, v)| AuthOption::new(n, v)).collect(),
+        }
+    }
+}
+
+fn single<'a, 't>(field: &'a [Tok<'t>], what: &'static str) -> Result<&'a Tok<'t>, HbaError> {
+    match field {
+        [t] => Ok(t),
         _ => Err(HbaError::MultipleValues(what)),
     }
 }
 
 /// The field at `*next` (then advances), or the error for a missing `what` field.
-fn take<'a>(fields: &'a [RawField], next: &mut usize, what: &'static str) -> Result<&'a RawField, HbaError> {
-    let field = fields.get(*next).ok_or(HbaError::MissingField(what))?;
+fn take<'a, 't>(lexed: &'a Lexed<'t>, next: &mut usize, what: &'static str) -> Result<&'a [Tok<'t>], HbaError> {
+    let field = lexed.field(*next).ok_or(HbaError::MissingField(what))?;
     *next += 1;
     Ok(field)
 }
 
-pub(super) fn parse_record(fields: &[RawField], format: Format) -> Result<Record, HbaError> {
-    let Some(first) = fields.first() else {
+pub(super) fn parse_record<'r>(lexed: &'r Lexed<'_>, format: Format) -> Result<Record<'r>, HbaError> {
+    let Some(first) = lexed.field(0) else {
         return Ok(Record::Empty);
     };
     let conn_token = single(first, "connection type")?;
     if format == Format::PgHba && !conn_token.quoted {
-        let kind = match conn_token.value.as_str() {
+        let kind = match &*conn_token.value {
             "include" => Some(IncludeKind::File),
             "include_if_exists" => Some(IncludeKind::FileIfExists),
             "include_dir" => Some(IncludeKind::Directory),
             _ => None,
         };
         if let Some(kind) = kind {
-            return match fields {
-                [_, path] if path.tokens.len() == 1 => Ok(Record::Include(Include {
+            return match (lexed.len(), lexed.field(1)) {
+                (2, Some([path])) => Ok(Record::Include(Include {
                     kind,
-                    path: path.tokens[0].token.value.clone(),
+                    path: path.value.to_string(),
                 })),
                 _ => Err(HbaError::BadInclude),
             };
         }
     }
-    let connection = ConnectionType::parse(&conn_token.value).ok_or_else(|| HbaError::InvalidConnectionType(conn_token.value.clone()))?;
+    let connection =
+        ConnectionType::parse(&conn_token.value).ok_or_else(|| HbaError::InvalidConnectionType(conn_token.value.to_string()))?;
     if !connection.allowed_in(format) {
-        return Err(HbaError::InvalidConnectionType(conn_token.value.clone()));
+        return Err(HbaError::InvalidConnectionType(conn_token.value.to_string()));
     }
     let mut next = 1;
-    let databases: Vec<Token> = take(fields, &mut next, "database")?
-        .tokens
-        .iter()
-        .map(|t| t.token.clone())
-        .collect();
-    let users: Vec<Token> = take(fields, &mut next, "user")?.tokens.iter().map(|t| t.token.clone()).collect();
+    let databases = take(lexed, &mut next, "database")?;
+    let users = take(lexed, &mut next, "user")?;
     let address = if connection.has_address() {
-        let token = single(take(fields, &mut next, "address")?, "address")?;
-        let (address, needs_mask) = parse_address(token, None)?;
+        let token = single(take(lexed, &mut next, "address")?, "address")?;
+        let (address, needs_mask) = parse_address(&token.value, token.quoted, None)?;
         if needs_mask {
-            let mask = single(take(fields, &mut next, "netmask")?, "netmask")?;
-            Some(parse_address(token, Some(mask))?.0)
+            let mask = single(take(lexed, &mut next, "netmask")?, "netmask")?;
+            Some(parse_address(&token.value, token.quoted, Some(&mask.value))?.0)
         } else {
             Some(address)
         }
@@ -74,32 +112,29 @@ pub(super) fn parse_record(fields: &[RawField], format: Format) -> Result<Record
         None
     };
     let method_index = next;
-    let method_token = single(take(fields, &mut next, "authentication method")?, "authentication method")?;
-    let method = Method::parse(&method_token.value).ok_or_else(|| HbaError::InvalidMethod(method_token.value.clone()))?;
+    let method_token = single(take(lexed, &mut next, "authentication method")?, "authentication method")?;
+    let method = Method::parse(&method_token.value).ok_or_else(|| HbaError::InvalidMethod(method_token.value.to_string()))?;
     check_method(method, connection, format)?;
-    let mut options = Vec::new();
-    for f in &fields[method_index + 1..] {
-        for t in &f.tokens {
-            let (name, value) = t
-                .token
-                .value
+    let options = lexed.fields_from(method_index + 1);
+    // A Vec only for a line with options.
+    let mut pairs = Vec::new();
+    for t in options {
+        pairs.push(
+            t.value
                 .split_once('=')
-                .ok_or_else(|| HbaError::OptionNotNameValue(t.token.value.clone()))?;
-            options.push(AuthOption::new(name, value));
-        }
+                .ok_or_else(|| HbaError::OptionNotNameValue(t.value.to_string()))?,
+        );
     }
-    check_options(method, connection, &options, format)?;
-    Ok(Record::Rule(
-        Rule {
-            connection,
-            databases,
-            users,
-            address,
-            method,
-            options,
-        },
+    check_options(method, connection, &pairs, format)?;
+    Ok(Record::Rule(RuleView {
+        connection,
+        databases,
+        users,
+        address,
+        method,
         method_index,
-    ))
+        options,
+    }))
 }
 
 fn check_method(method: Method, connection: ConnectionType, format: Format) -> Result<(), HbaError> {
@@ -127,7 +162,7 @@ fn check_method(method: Method, connection: ConnectionType, format: Format) -> R
 /// and the mandatory-option checks after it; Pgpool-II 4.3 `parse_hba_auth_opt`). Values are
 /// checked only for `clientcert`, `clientname` and the RADIUS list lengths; RADIUS server
 /// names are not resolved and `ldapurl` is not parsed.
-fn check_options(method: Method, connection: ConnectionType, options: &[AuthOption], format: Format) -> Result<(), HbaError> {
+fn check_options(method: Method, connection: ConnectionType, options: &[(&str, &str)], format: Format) -> Result<(), HbaError> {
     use Method::*;
     // PostgreSQL treats ident on a local socket as peer.
     let method = if connection == ConnectionType::Local && method == Ident {
@@ -135,8 +170,8 @@ fn check_options(method: Method, connection: ConnectionType, options: &[AuthOpti
     } else {
         method
     };
-    let bad = |option: &AuthOption, reason| HbaError::BadOption {
-        option: option.name.clone(),
+    let bad = |name: &str, reason| HbaError::BadOption {
+        option: name.to_owned(),
         reason,
     };
     const LDAP: &[&str] = &[
@@ -153,35 +188,34 @@ fn check_options(method: Method, connection: ConnectionType, options: &[AuthOpti
         "ldapprefix",
         "ldapsuffix",
     ];
-    for o in options {
-        let name = o.name.as_str();
+    for &(name, value) in options {
         let (methods, reason): (&[Method], &'static str) = match (format, name) {
             (_, "pamservice" | "pam_use_hostname") => (&[Pam], "only valid for authentication method pam"),
             (_, n) if LDAP.contains(&n) => (&[Ldap], "only valid for authentication method ldap"),
             (Format::PoolHba, "backend_use_passwd") => (&[Ldap], "only valid for authentication method ldap"),
-            (Format::PoolHba, _) => return Err(HbaError::UnknownOption(o.name.clone())),
+            (Format::PoolHba, _) => return Err(HbaError::UnknownOption(name.to_owned())),
             (Format::PgHba, "map") => (
                 &[Ident, Peer, Gss, Sspi, Cert],
                 "only valid for authentication methods ident, peer, gssapi, sspi, and cert",
             ),
             (Format::PgHba, "clientcert") => {
                 if connection != ConnectionType::HostSsl {
-                    return Err(bad(o, "can only be configured for hostssl rows"));
+                    return Err(bad(name, "can only be configured for hostssl rows"));
                 }
-                match (o.value.as_str(), method) {
+                match (value, method) {
                     ("verify-full", _) => {}
-                    ("verify-ca", Cert) => return Err(bad(o, "only verify-full goes with cert authentication")),
+                    ("verify-ca", Cert) => return Err(bad(name, "only verify-full goes with cert authentication")),
                     ("verify-ca", _) => {}
-                    _ => return Err(bad(o, "the value must be verify-ca or verify-full")),
+                    _ => return Err(bad(name, "the value must be verify-ca or verify-full")),
                 }
                 continue;
             }
             (Format::PgHba, "clientname") => {
                 if connection != ConnectionType::HostSsl {
-                    return Err(bad(o, "can only be configured for hostssl rows"));
+                    return Err(bad(name, "can only be configured for hostssl rows"));
                 }
-                if !matches!(o.value.as_str(), "CN" | "DN") {
-                    return Err(bad(o, "the value must be CN or DN"));
+                if !matches!(value, "CN" | "DN") {
+                    return Err(bad(name, "the value must be CN or DN"));
                 }
                 continue;
             }
@@ -190,17 +224,17 @@ fn check_options(method: Method, connection: ConnectionType, options: &[AuthOpti
             (Format::PgHba, "radiusservers" | "radiusports" | "radiussecrets" | "radiusidentifiers") => {
                 (&[Radius], "only valid for authentication method radius")
             }
-            (Format::PgHba, _) => return Err(HbaError::UnknownOption(o.name.clone())),
+            (Format::PgHba, _) => return Err(HbaError::UnknownOption(name.to_owned())),
         };
         if !methods.contains(&method) {
-            return Err(bad(o, reason));
+            return Err(bad(name, reason));
         }
     }
     if format == Format::PoolHba {
         return Ok(());
     }
     // The last occurrence of an option wins.
-    let get = |name: &str| options.iter().rev().find(|o| o.name == name).map(|o| o.value.as_str());
+    let get = |name: &str| options.iter().rev().find(|(n, _)| *n == name).map(|&(_, v)| v);
     let has = |name: &str| get(name).is_some();
     if method == Ldap && !has("ldapurl") {
         if has("ldapprefix") || has("ldapsuffix") {
@@ -277,19 +311,16 @@ fn list_len(value: &str) -> usize {
     n
 }
 
-/// Reads the address token (and the netmask token, when given). Returns the address and
+/// Reads the address token (its text, and whether it was quoted) and the netmask token, when
+/// given. Returns the address and
 /// whether a netmask column is needed (an IP address without CIDR suffix).
-pub(super) fn parse_address(token: &Token, mask: Option<&Token>) -> Result<(Address, bool), HbaError> {
-    if token.is_keyword("all") {
-        return Ok((Address::All, false));
+pub(super) fn parse_address(text: &str, quoted: bool, mask: Option<&str>) -> Result<(Address, bool), HbaError> {
+    match text {
+        "all" if !quoted => return Ok((Address::All, false)),
+        "samehost" if !quoted => return Ok((Address::SameHost, false)),
+        "samenet" if !quoted => return Ok((Address::SameNet, false)),
+        _ => {}
     }
-    if token.is_keyword("samehost") {
-        return Ok((Address::SameHost, false));
-    }
-    if token.is_keyword("samenet") {
-        return Ok((Address::SameNet, false));
-    }
-    let text = token.value.as_str();
     let (host, cidr) = match text.split_once('/') {
         Some((h, c)) => (h, Some(c)),
         None => (text, None),
@@ -316,7 +347,7 @@ pub(super) fn parse_address(token: &Token, mask: Option<&Token>) -> Result<(Addr
     let Some(mask) = mask else {
         return Ok((make(Mask::Prefix(0)), true));
     };
-    let (m, _) = numeric_host(&mask.value).ok_or_else(|| HbaError::InvalidNetmask(mask.value.clone()))?;
+    let (m, _) = numeric_host(mask).ok_or_else(|| HbaError::InvalidNetmask(mask.to_owned()))?;
     if m.is_ipv4() != addr.is_ipv4() {
         return Err(HbaError::MaskFamilyMismatch);
     }
@@ -326,6 +357,13 @@ pub(super) fn parse_address(token: &Token, mask: Option<&Token>) -> Result<(Addr
 /// A numeric host as glibc's `getaddrinfo(AI_NUMERICHOST)` reads it: IPv6 (with an optional
 /// `%zone`), or IPv4 in any `inet_aton` form (`10.1`, `0x7f.1`, `012.0.0.1`).
 pub(super) fn numeric_host(s: &str) -> Option<(IpAddr, Option<&str>)> {
+    if !s.contains(':') {
+        // Not IPv6 (every IPv6 address has a colon), with or without a zone.
+        return match s.contains('%') {
+            true => None,
+            false => inet_aton(s).map(|v4| (IpAddr::V4(v4), None)),
+        };
+    }
     if let Ok(v6) = s.parse::<std::net::Ipv6Addr>() {
         return Some((IpAddr::V6(v6), None));
     }
@@ -339,25 +377,30 @@ pub(super) fn numeric_host(s: &str) -> Option<(IpAddr, Option<&str>)> {
 /// IPv4 in the classic `inet_aton` forms: 1 to 4 parts, each decimal, octal (leading `0`) or
 /// hex (`0x`); the last part fills the remaining bytes.
 fn inet_aton(s: &str) -> Option<std::net::Ipv4Addr> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() > 4 {
-        return None;
-    }
-    let mut values = Vec::with_capacity(parts.len());
-    for p in &parts {
-        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
-            (h, 16)
-        } else if p.len() > 1 && p.starts_with('0') {
-            (&p[1..], 8)
-        } else {
-            (*p, 10)
-        };
-        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+    let mut values = [0u32; 4];
+    let mut n = 0;
+    for p in s.split('.') {
+        if n == 4 {
             return None;
         }
-        values.push(u32::from_str_radix(digits, radix).ok()?);
+        let p = p.as_bytes();
+        let (digits, radix) = match p {
+            [b'0', b'x' | b'X', h @ ..] => (h, 16),
+            [b'0', o @ ..] if !o.is_empty() => (o, 8),
+            d => (d, 10),
+        };
+        if digits.is_empty() {
+            return None;
+        }
+        let mut value = 0u32;
+        for &b in digits {
+            let digit = char::from(b).to_digit(radix)?;
+            value = value.checked_mul(radix)?.checked_add(digit)?;
+        }
+        values[n] = value;
+        n += 1;
     }
-    let (last, head) = values.split_last()?;
+    let (last, head) = values[..n].split_last()?;
     if head.iter().any(|v| *v > 255) {
         return None;
     }

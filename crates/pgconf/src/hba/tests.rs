@@ -3,7 +3,7 @@
 use super::record::{cidr_bits, numeric_host};
 use super::*;
 
-fn pg(text: &str) -> HbaFile {
+fn pg(text: &str) -> HbaFile<'static> {
     HbaFile::parse(text, Format::PgHba)
 }
 
@@ -388,7 +388,7 @@ fn tokens_with_odd_characters_round_trip() {
     let mut expected = r.clone();
     expected.databases[3] = Token::literal("x\\");
     expected.users[1] = Token::literal("");
-    assert_eq!(back, &expected);
+    assert_eq!(back, expected);
     assert_eq!(f.upsert(&r, Position::End), Ok(Change::Unchanged));
 }
 
@@ -506,4 +506,54 @@ fn token_parse_list() {
     assert!(Token::parse_list("").is_err());
     assert_eq!(Address::parse("10.0.0.0/24").unwrap().to_string(), "10.0.0.0/24");
     assert_eq!(Address::parse("10.0.0.1"), Err(HbaError::MissingField("netmask")));
+}
+
+#[test]
+fn a_line_is_a_few_words() {
+    assert!(std::mem::size_of::<Line>() <= 32, "{}", std::mem::size_of::<Line>());
+}
+
+#[test]
+fn pieces_are_runs_of_the_text_read_and_the_lines_written() {
+    let text = "local all all peer\nhost all all 10.0.0.0/8 md5\n# end\n";
+    let mut f = HbaFile::parse_borrowed(text, Format::PgHba);
+    // Unedited: the text read itself, not a copy.
+    let pieces: Vec<&str> = f.pieces().collect();
+    assert_eq!(pieces, [text]);
+    assert_eq!(pieces[0].as_ptr(), text.as_ptr());
+    assert_eq!(
+        f.upsert(&rule("host all all 10.0.0.0/8 trust"), Position::End),
+        Ok(Change::Updated { line: 2 })
+    );
+    assert_eq!(
+        f.pieces().collect::<Vec<_>>(),
+        ["local all all peer\n", "host all all 10.0.0.0/8 trust\n", "# end\n"]
+    );
+    assert!(f.upsert(&rule("local db u md5"), Position::End).unwrap().is_changed());
+    assert_eq!(f.pieces().count(), 4);
+    assert_eq!(f.pieces().collect::<String>(), f.to_string());
+    assert_eq!(
+        f.to_string(),
+        "local all all peer\nhost all all 10.0.0.0/8 trust\n# end\nlocal db u md5\n"
+    );
+}
+
+#[test]
+fn rules_matching_reads_only_the_rules_asked_for() {
+    let f = pg("local all all peer\nhost a b 10.0.0.0/8 md5\nhost b,a b 10.0.0.0 255.0.0.0 trust\nhost a b samenet md5\n");
+    let keys = [
+        RuleKey::parse("host a b 10.0.0.0/8", Format::PgHba).unwrap(),
+        RuleKey::parse("local all all", Format::PgHba).unwrap(),
+    ];
+    let found: Vec<(usize, String)> = f.rules_matching(&keys).map(|(n, r)| (n, r.to_string())).collect();
+    assert_eq!(
+        found,
+        [(1, "local all all peer".to_owned()), (2, "host a b 10.0.0.0/8 md5".to_owned())]
+    );
+    let key = RuleKey::parse("host a,b b 10.0.0.0/8", Format::PgHba).unwrap();
+    assert_eq!(f.find(&key).map(|(n, r)| (n, r.method)), Some((3, Method::Trust)));
+    // Equal keys have equal digests, whatever the order and repetition of the names.
+    let same = RuleKey::parse("host b,a,b b,b 10.0.0.0 255.0.0.0", Format::PgHba).unwrap();
+    assert_eq!(same, key);
+    assert_eq!(same.digest(), key.digest());
 }
