@@ -168,13 +168,30 @@ impl ManagedFile {
     /// Writes `new` if it differs (or the attributes do), honouring check and diff mode.
     /// Returns whether anything changed. Sets `backup_file` when a backup was made.
     pub fn save(&self, module: &Module, new: &str, resp: &mut Response) -> Result<bool, Error> {
-        self.save_masked(module, new, resp, |s| s.to_string())
+        self.save_parts(module, &[new], resp, None)
     }
 
     /// Like [`save`](Self::save), with `mask` applied to both sides of the diff: files that
     /// hold secrets are diffed with the secrets replaced.
     pub fn save_masked(&self, module: &Module, new: &str, resp: &mut Response, mask: impl Fn(&str) -> String) -> Result<bool, Error> {
-        let content_changed = self.original.as_deref() != Some(new);
+        self.save_parts(module, &[new], resp, Some(&mask))
+    }
+
+    /// Like [`save_masked`](Self::save_masked) (no mask: `None`), with the new text given as
+    /// consecutive parts: an editor's runs of unchanged lines and the lines it wrote. The
+    /// parts are compared with the file and written one after the other; they are joined
+    /// only for a diff.
+    pub fn save_parts(
+        &self,
+        module: &Module,
+        parts: &[&str],
+        resp: &mut Response,
+        mask: Option<&dyn Fn(&str) -> String>,
+    ) -> Result<bool, Error> {
+        let content_changed = match &self.original {
+            Some(old) => !equals_joined(old, parts),
+            None => true,
+        };
         let wanted = self.wanted_attrs();
         let attrs_changed = match &self.current {
             Some(cur) => *cur != wanted,
@@ -182,7 +199,12 @@ impl ManagedFile {
         };
         let path = self.path.display().to_string();
         if content_changed && module.diff {
-            resp.diff(Diff::file(&path, mask(self.content()), mask(new)));
+            let new = parts.concat();
+            let (before, after) = match mask {
+                Some(mask) => (mask(self.content()), mask(&new)),
+                None => (self.content().to_owned(), new),
+            };
+            resp.diff(Diff::file(&path, before, after));
         }
         if attrs_changed && module.diff {
             if let Some(cur) = &self.current {
@@ -212,15 +234,9 @@ impl ManagedFile {
                 let shown = dir.unwrap_or(Path::new("")).join(&backup);
                 resp.set("backup_file", shown.display().to_string());
             }
-            walk::replace(
-                &self.dir,
-                &self.name,
-                new.as_bytes(),
-                wanted.mode,
-                Some(wanted.uid),
-                Some(wanted.gid),
-            )
-            .map_err(|e| fail!("cannot write {path}: {e}"))?;
+            let bytes: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+            walk::replace_parts(&self.dir, &self.name, &bytes, wanted.mode, Some(wanted.uid), Some(wanted.gid))
+                .map_err(|e| fail!("cannot write {path}: {e}"))?;
         } else if let Some(f) = &self.file {
             set_attrs(f, &wanted).map_err(|e| fail!("cannot set the attributes of {path}: {e}"))?;
         }
@@ -256,6 +272,21 @@ impl Attrs {
     fn describe(&self) -> String {
         format!("mode: {:04o}\nowner: {}\ngroup: {}\n", self.mode, self.uid, self.gid)
     }
+}
+
+/// Whether `parts`, joined, are `text` (without joining them).
+pub fn equals_joined(text: &str, parts: &[&str]) -> bool {
+    if parts.iter().map(|p| p.len()).sum::<usize>() != text.len() {
+        return false;
+    }
+    let mut rest = text;
+    parts.iter().all(|p| match rest.strip_prefix(p) {
+        Some(r) => {
+            rest = r;
+            true
+        }
+        None => false,
+    })
 }
 
 /// Reads a regular file reached as [`walk`] says (a key file, say): no untrusted link is
@@ -396,6 +427,51 @@ mod tests {
         assert_eq!(r.diffs[0].before, "old\n");
         // Nothing left behind but the file and its backup.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn parts_are_compared_diffed_and_written_in_order() {
+        assert!(equals_joined("abc", &["a", "", "bc"]));
+        assert!(equals_joined("", &[]));
+        assert!(!equals_joined("abc", &["ab", "d"]) && !equals_joined("abc", &["abc", "d"]) && !equals_joined("abc", &["a"]));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hba.conf");
+        fs::write(&p, "one\ntwo\n").unwrap();
+        let mut fp = params(&p);
+        fp.backup = true;
+        let f = ManagedFile::open(&fp, DEF).unwrap();
+        let m = Module {
+            diff: true,
+            ..Default::default()
+        };
+        let mut r = Response::new(false);
+        assert!(!f.save_parts(&m, &["one\n", "two\n"], &mut r, None).unwrap());
+        assert!(r.diffs.is_empty() && !r.extra.contains_key("backup_file"));
+        assert!(f.save_parts(&m, &["one\n", "2\n", "three\n"], &mut r, None).unwrap());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "one\n2\nthree\n");
+        assert_eq!(
+            (r.diffs[0].before.as_str(), r.diffs[0].after.as_str()),
+            ("one\ntwo\n", "one\n2\nthree\n")
+        );
+        let backup = r.extra["backup_file"].as_str().unwrap().to_string();
+        assert_eq!(fs::read_to_string(backup).unwrap(), "one\ntwo\n");
+        let mut r = Response::new(false);
+        let upper = |s: &str| s.to_uppercase();
+        let f = ManagedFile::open(&params(&p), DEF).unwrap();
+        assert!(f
+            .save_parts(
+                &Module {
+                    check_mode: true,
+                    diff: true,
+                    ..Default::default()
+                },
+                &["x"],
+                &mut r,
+                Some(&upper)
+            )
+            .unwrap());
+        assert_eq!((r.diffs[0].before.as_str(), r.diffs[0].after.as_str()), ("ONE\n2\nTHREE\n", "X"));
+        assert_eq!(fs::read_to_string(&p).unwrap(), "one\n2\nthree\n");
     }
 
     #[test]

@@ -115,9 +115,10 @@ pub fn run_with<P: Params>(name: &'static str, args: Option<String>, run: impl F
                 out.insert("msg".into(), Value::String(msg));
             }
             if module.diff && !resp.diffs.is_empty() {
-                let diffs: Vec<Value> = resp.diffs.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
+                // The texts move into the result: a diff of a large file is not copied.
+                let mut diffs: Vec<Value> = resp.diffs.into_iter().map(Diff::into_value).collect();
                 let diff = if diffs.len() == 1 {
-                    diffs.into_iter().next().unwrap_or(Value::Null)
+                    diffs.pop().unwrap_or(Value::Null)
                 } else {
                     Value::Array(diffs)
                 };
@@ -214,14 +215,17 @@ fn load<P: Params>(name: &str, path: Option<&str>, module: &mut Module) -> Resul
     Ok((p, raw))
 }
 
-/// Prints the result with every secret scrubbed.
+/// Prints the result with every secret scrubbed, written out as it is serialised (a result
+/// with the diff of a large file is not first made into one more string).
 fn emit(mut out: Value) {
     if let Ok(g) = SECRETS.lock() {
         scrub::scrub(&mut out, &g.0, &g.1);
     }
-    let text = serde_json::to_string(&out).unwrap_or_else(|_| r#"{"failed": true, "msg": "result not serialisable"}"#.to_string());
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{text}");
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    // A Value always serialises (its keys are strings, its numbers finite): only writing can
+    // fail, and then nothing else could be printed either.
+    let _ = serde_json::to_writer(&mut stdout, &out);
+    let _ = writeln!(stdout);
     let _ = stdout.flush();
 }
 

@@ -31,6 +31,22 @@ impl Diff {
     }
 }
 
+impl Diff {
+    /// The entry as JSON, as its `Serialize` writes it, with the texts moved, not copied.
+    pub fn into_value(self) -> Value {
+        let mut map = Map::new();
+        map.insert("before".into(), Value::String(self.before));
+        map.insert("after".into(), Value::String(self.after));
+        if let Some(h) = self.before_header {
+            map.insert("before_header".into(), Value::String(h));
+        }
+        if let Some(h) = self.after_header {
+            map.insert("after_header".into(), Value::String(h));
+        }
+        Value::Object(map)
+    }
+}
+
 /// A successful result.
 #[derive(Debug, Default)]
 pub struct Response {
@@ -138,6 +154,19 @@ macro_rules! fail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_diff_moves_into_the_json_its_serialize_writes() {
+        for d in [
+            Diff::file("/p", "a\n", "b\n"),
+            Diff {
+                before: "x".into(),
+                ..Default::default()
+            },
+        ] {
+            assert_eq!(serde_json::to_string(&d).unwrap(), d.clone().into_value().to_string());
+        }
+    }
 
     #[test]
     fn records_go_on_results_and_failures_once() {

@@ -6,6 +6,7 @@
 //!    would hide it.
 //! 3. Apply the task's edits to the text, recording what the service needs ([`Effect`]).
 //! 4. Save: [`ManagedFile::save_masked`] honours check and diff mode; the diff masks secrets.
+//!    An editor that keeps a large file's text in place saves it as parts ([`save_parts`]).
 //! 5. Report: `restart_required`, `reload_required`, `previous`, `includes` and a message
 //!    ([`Effect::message`]).
 //!
@@ -89,6 +90,14 @@ pub fn refuse_line(path: &Path, line: usize, error: impl Display, what: &str) ->
 pub fn save(m: &Module, f: &ManagedFile, text: &str, mask: impl Fn(&str) -> String) -> Result<Response, Error> {
     let mut resp = Response::new(false);
     resp.changed = f.save_masked(m, text, &mut resp, mask)?;
+    Ok(resp)
+}
+
+/// Saves the text given as consecutive parts (see [`ManagedFile::save_parts`]; check and diff
+/// mode honoured, nothing to mask) and returns the response with `changed` set.
+pub fn save_parts(m: &Module, f: &ManagedFile, parts: &[&str]) -> Result<Response, Error> {
+    let mut resp = Response::new(false);
+    resp.changed = f.save_parts(m, parts, &mut resp, None)?;
     Ok(resp)
 }
 

@@ -1,8 +1,8 @@
 //! `pg_hba`: client authentication rules in pg_hba.conf or pool_hba.conf (see
 //! collection/plugins/modules/pg_hba.yml).
 
-use crate::file_module::{refuse_line, save};
-use ansible_module::file::FileDefaults;
+use crate::file_module::{refuse_line, save_parts};
+use ansible_module::file::{equals_joined, FileDefaults};
 use ansible_module::{fail, Error, FileParams, ManagedFile, Module, Response, Spec, State};
 use pgconf::hba::{Address, AuthOption, ConnectionType, Format, HbaFile, Mask, Method, Position, Rule, Token};
 use serde::Deserialize;
@@ -237,7 +237,9 @@ pub fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, 
         .collect::<Result<_, _>>()?;
 
     let f = ManagedFile::open(&file, DEFAULTS)?;
-    let mut hba = HbaFile::parse(f.content(), format);
+    // The file's text stays where it was read: the editor keeps where each line is and what it
+    // is, and reads a rule again only when it is asked about.
+    let mut hba = HbaFile::parse_borrowed(f.content(), format);
     if let Some(issue) = hba.issues().first() {
         return Err(refuse_line(&file.path, issue.line, &issue.error, ""));
     }
@@ -254,9 +256,11 @@ pub fn run(m: &mut Module, (file, p): (FileParams, Params)) -> Result<Response, 
         }
     }
 
-    let text = hba.to_string();
-    let content_changed = text != f.content();
-    let mut resp = save(m, &f, &text, str::to_string)?;
+    // The new text as the unchanged runs of the old one and the lines written: compared and
+    // written piece by piece, never put together (but for a diff).
+    let pieces: Vec<&str> = hba.pieces().collect();
+    let content_changed = !equals_joined(f.content(), &pieces);
+    let mut resp = save_parts(m, &f, &pieces)?;
     resp.set("reload_required", content_changed && format == Format::PgHba);
     // The rules asked about as the file has them now (not the whole file: a 10,000-rule file
     // would make a megabyte of output nobody reads).
@@ -315,6 +319,26 @@ mod tests {
         let r = call(run, &args, false).unwrap();
         assert!(!r.changed && r.extra["reload_required"] == false);
         assert_eq!(r.msg.as_deref(), Some("rules already as asked"));
+    }
+
+    #[test]
+    fn diff_and_backup_show_and_keep_the_whole_file() {
+        let text = "# head\nlocal all all peer\r\nhost all all 10.0.0.0/8 md5\n# tail";
+        let (_d, path) = file_with(text);
+        let args = json!({"path": path, "backup": true, "rules": [
+            {"type": "host", "address": "10.0.0.0/8", "method": "scram-sha-256"},
+            {"type": "local", "users": ["app"], "method": "peer"},
+        ]});
+        let r = call(run, &args, true).unwrap();
+        let after = "# head\nlocal all all peer\r\nhost all all 10.0.0.0/8 scram-sha-256\n# tail\nlocal all app peer";
+        assert!(r.changed);
+        assert_eq!((r.diffs[0].before.as_str(), r.diffs[0].after.as_str()), (text, after));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
+        let backup = r.extra["backup_file"].as_str().unwrap().to_string();
+        assert_eq!(std::fs::read_to_string(backup).unwrap(), text);
+        assert_eq!(r.extra["rules"].as_array().map(Vec::len), Some(2));
+        let r = call(run, &args, true).unwrap();
+        assert!(!r.changed && r.diffs.is_empty() && !r.extra.contains_key("backup_file"));
     }
 
     #[test]

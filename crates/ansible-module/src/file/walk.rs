@@ -393,6 +393,11 @@ fn temp_name(name: &OsStr, what: &str) -> OsString {
 /// Creates `name` in `dir` (it must not exist, and a link there is not followed) with `data`,
 /// owner and mode set through the new file's own descriptor, and synced.
 pub fn create_new(dir: &OwnedFd, name: &OsStr, data: &[u8], mode: u32, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+    create_new_parts(dir, name, &[data], mode, uid, gid)
+}
+
+/// [`create_new`] with the data given as consecutive parts, written one after the other.
+pub fn create_new_parts(dir: &OwnedFd, name: &OsStr, parts: &[&[u8]], mode: u32, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
     let fd = open_at(
         Some(dir),
         name,
@@ -402,7 +407,9 @@ pub fn create_new(dir: &OwnedFd, name: &OsStr, data: &[u8], mode: u32, uid: Opti
     .map_err(io_err)?;
     let mut f = File::from(fd);
     let result = (|| {
-        f.write_all(data)?;
+        for part in parts {
+            f.write_all(part)?;
+        }
         std::os::unix::fs::fchown(&f, uid, gid)?;
         f.set_permissions(std::fs::Permissions::from_mode(mode))?;
         f.sync_all()
@@ -417,8 +424,14 @@ pub fn create_new(dir: &OwnedFd, name: &OsStr, data: &[u8], mode: u32, uid: Opti
 /// the name, then the directory synced. Readers see the old or the new file, never a
 /// half-written one; a link at `name` is replaced, not written through.
 pub fn replace(dir: &OwnedFd, name: &OsStr, data: &[u8], mode: u32, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+    replace_parts(dir, name, &[data], mode, uid, gid)
+}
+
+/// [`replace`] with the data given as consecutive parts (written one after the other into the
+/// temporary file: the whole text is never put together in memory).
+pub fn replace_parts(dir: &OwnedFd, name: &OsStr, parts: &[&[u8]], mode: u32, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
     let tmp = temp_name(name, "tmp");
-    create_new(dir, &tmp, data, mode, uid, gid)?;
+    create_new_parts(dir, &tmp, parts, mode, uid, gid)?;
     let raw = dir.as_raw_fd();
     if let Err(e) = renameat(Some(raw), tmp.as_os_str(), Some(raw), name) {
         let _ = unlinkat(Some(raw), tmp.as_os_str(), UnlinkatFlags::NoRemoveDir);
