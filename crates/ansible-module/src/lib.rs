@@ -26,6 +26,7 @@ pub mod file;
 pub mod params;
 mod response;
 pub mod scrub;
+pub mod time;
 
 pub use file::{FileParams, ManagedFile};
 pub use params::{ParamInfo, Params, Spec, State};
